@@ -1,0 +1,1 @@
+"""documents: filled by later issues (see ../shared/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""signaling: filled by later issues (see ../shared/ARCHITECTURE.md)."""

@@ -1,0 +1,99 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), a real SMTP server, the app in-process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from tests import databases
+from tests.smtp import MailCatcher
+from vibue.clock import ManualClock
+from vibue.db import make_engine, make_sessionmaker
+from vibue.settings import Settings
+
+# Monday 30 November 2026, 07:00 in Heidelberg: before opening, a full week ahead.
+TEST_NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return asyncio.run(databases.build_sqlite_template(tmp_path_factory.mktemp("sqlite-template")))
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> bool:
+    if not asyncio.run(databases.pg_available()):
+        if databases.in_ci():
+            pytest.fail("PostgreSQL at 127.0.0.1:5432 is required in CI and did not answer")
+        pytest.skip("PostgreSQL not running (outside CI only)")
+    asyncio.run(databases.build_pg_template())
+    return True
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database URL for one test, on each backend."""
+    if request.param == "sqlite":
+        yield databases.clone_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
+        return
+    request.getfixturevalue("pg_template")
+    name, url = asyncio.run(databases.clone_pg())
+    try:
+        yield url
+    finally:
+        asyncio.run(databases.drop_pg(name))
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(TEST_NOW)
+
+
+@pytest.fixture
+def mail_catcher() -> Iterator[MailCatcher]:
+    catcher = MailCatcher()
+    catcher.start()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, mail_catcher: MailCatcher) -> Settings:
+    return Settings(
+        data_dir=str(tmp_path / "data"),
+        database_url=db_url,
+        base_url="http://127.0.0.1:8080",
+        secret_key="test-secret-key-that-is-long-enough-for-tests",
+        mail_transport="smtp",
+        smtp_port=mail_catcher.port,
+        smtp_timeout=5.0,
+        retention_interval_hours=0,
+    )
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings, clock: ManualClock) -> TestClient[Any, Any]:
+    from vibue.app import create_app
+
+    app = create_app(settings, clock=clock)
+    test_client: TestClient[Any, Any] = await aiohttp_client(app)
+    return test_client

@@ -1,0 +1,31 @@
+"""Every web.AppKey of the app, in one place, typed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from vibue.clock import Clock
+from vibue.settings import Settings
+
+if TYPE_CHECKING:
+    from vibue.mail.queue import MailQueue
+    from vibue.models import Staff
+    from vibue.policy import Policy
+    from vibue.ratelimit import RateLimiter
+    from vibue.routing import Endpoint
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+POLICY: web.AppKey[Policy] = web.AppKey("policy")
+MAIL: web.AppKey[MailQueue] = web.AppKey("mail")
+RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
+
+# Per-request state, set by vibue.middleware.
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
+CURRENT_STAFF: web.RequestKey[Staff | None] = web.RequestKey("staff")

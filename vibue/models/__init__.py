@@ -1,0 +1,29 @@
+"""All ORM models; importing this package registers every table on Base.metadata."""
+
+from vibue.models.appointments import CHANNELS, HOLDING, STATUSES, TRANSITIONS, Appointment
+from vibue.models.audit import AuditEntry
+from vibue.models.base import Base
+from vibue.models.catalog import Closure, Concern, Location, OpeningHours, ServiceUnit, unit_concerns
+from vibue.models.mail import QueuedMail
+from vibue.models.staff import ROLES, Capacity, Staff, StaffSession
+
+__all__ = [
+    "CHANNELS",
+    "HOLDING",
+    "ROLES",
+    "STATUSES",
+    "TRANSITIONS",
+    "Appointment",
+    "AuditEntry",
+    "Base",
+    "Capacity",
+    "Closure",
+    "Concern",
+    "Location",
+    "OpeningHours",
+    "QueuedMail",
+    "ServiceUnit",
+    "Staff",
+    "StaffSession",
+    "unit_concerns",
+]

@@ -1,0 +1,54 @@
+"""Appointments: booked (video or on site) and walk-ins, with their status lifecycle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vibue.models.base import Base, UTCDateTime
+from vibue.models.catalog import Concern, Location, ServiceUnit
+
+CHANNELS = ("video", "on_site", "walk_in")
+STATUSES = ("reserved", "confirmed", "checked_in", "in_call", "completed", "no_show", "cancelled")
+# Statuses that hold a slot: everything but the end states that free it.
+HOLDING = ("reserved", "confirmed", "checked_in", "in_call")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "reserved": ("confirmed", "cancelled"),
+    "confirmed": ("checked_in", "in_call", "no_show", "cancelled"),
+    "checked_in": ("in_call", "completed", "no_show", "cancelled"),
+    "in_call": ("completed", "no_show"),
+    "completed": (),
+    "no_show": (),
+    "cancelled": (),
+}
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (Index("ix_appointments_location_start", "location_id", "start_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    # SHA-256 of the secret in the citizen's email links (confirm, cancel, reschedule).
+    manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("service_units.id"))
+    concern_id: Mapped[int] = mapped_column(ForeignKey("concerns.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reserved_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Personal data: blanked by the retention job when the policy says so.
+    citizen_name: Mapped[str] = mapped_column(String(200), default="")
+    citizen_email: Mapped[str] = mapped_column(String(254), default="", index=True)
+    citizen_phone: Mapped[str] = mapped_column(String(40), default="")
+    lang: Mapped[str] = mapped_column(String(2), default="de")
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    concern: Mapped[Concern] = relationship()
+    unit: Mapped[ServiceUnit] = relationship()
+    location: Mapped[Location] = relationship()

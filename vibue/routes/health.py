@@ -1,0 +1,30 @@
+"""GET /healthz: the app answers and its database does."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
+
+from vibue.appkeys import ENGINE
+from vibue.db import ping
+from vibue.routing import PUBLIC, Routes
+
+log = logging.getLogger("vibue.health")
+routes = Routes("system")
+
+
+class Health(BaseModel):
+    status: str
+
+
+@routes.get("/healthz", roles=PUBLIC, summary="Liveness and database check", response=Health)
+async def healthz(request: web.Request) -> web.StreamResponse | Health:
+    try:
+        await ping(request.app[ENGINE])
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        log.warning("health check: database unreachable (%s)", type(exc).__name__)
+        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    return Health(status="ok")

@@ -1,0 +1,172 @@
+"""Settings: one table of every option, read once from the environment and an optional TOML file.
+
+Every setting has a name, a type, a default and a one-line help. `python run.py --help` prints the
+table and a test checks that the README documents each entry, so nothing is configured in secret.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PLACEHOLDER_SECRET = "dev-only-change-me"  # noqa: S105 (the value production mode refuses)
+
+
+class SettingsError(ValueError):
+    """A setting has a value the app cannot run with."""
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = _setting("127.0.0.1", "Address the HTTP server listens on.")
+    port: int = _setting(8080, "TCP port of the HTTP server.")
+    mode: str = _setting(
+        "development", "development or production; production refuses placeholder secrets and hides /dev."
+    )
+    data_dir: str = _setting("var", "Folder for the SQLite database, the mail outbox and other local state.")
+    database_url: str = _setting(
+        "", "SQLAlchemy URL; empty means SQLite in the data dir (sqlite+aiosqlite:///var/vibue.sqlite3)."
+    )
+    base_url: str = _setting("", "Public URL of the app, used in links inside emails; empty means http://HOST:PORT.")
+    secret_key: str = _setting(
+        PLACEHOLDER_SECRET, "Secret for signing tokens and cookies; at least 32 characters in production."
+    )
+    timezone: str = _setting("Europe/Berlin", "Time zone of the office: opening hours and slots are in this zone.")
+    city_name: str = _setting("Heidelberg", "Name of the city shown in pages and emails.")
+    mail_transport: str = _setting("file", "file (outbox folder in the data dir) or smtp.")
+    mail_from: str = _setting("buergeramt@example.org", "Sender address of outgoing mail.")
+    smtp_host: str = _setting("127.0.0.1", "SMTP server host (mail_transport=smtp).")
+    smtp_port: int = _setting(25, "SMTP server port.")
+    smtp_username: str = _setting("", "SMTP user name; empty means no authentication.")
+    smtp_password: str = _setting("", "SMTP password.")
+    smtp_starttls: bool = _setting(False, "Use STARTTLS when talking to the SMTP server.")
+    smtp_timeout: float = _setting(10.0, "Seconds to wait for the SMTP server.")
+    reservation_minutes: int = _setting(15, "How long an unconfirmed reservation holds its slot.")
+    booking_horizon_days: int = _setting(60, "How many days ahead citizens may book.")
+    min_lead_minutes: int = _setting(60, "Earliest booking is this many minutes from now.")
+    rate_limit_reservations: int = _setting(10, "Reservations one client may make per hour.")
+    rate_limit_mails: int = _setting(20, "Mails one client may trigger per hour.")
+    rate_limit_logins: int = _setting(30, "Sign-in attempts one client may make per 15 minutes.")
+    staff_session_hours: int = _setting(10, "Staff sessions expire after this many hours.")
+    secure_cookies: bool = _setting(False, "Mark cookies Secure (always on in production; set when served over HTTPS).")
+    seed_demo: bool = _setting(True, "Seed the demo catalog and demo staff into an empty database at start.")
+    policy_file: str = _setting("recordings-policy/policy.toml", "Path of the recording and retention policy.")
+    retention_interval_hours: float = _setting(24.0, "How often the retention job runs.")
+    log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_path / 'vibue.sqlite3'}"
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def cookies_secure(self) -> bool:
+        return self.secure_cookies or self.production or self.base_url.startswith("https://")
+
+    def replace(self, **changes: Any) -> Settings:
+        return validate(dataclasses.replace(self, **changes))
+
+
+def setting_fields() -> list[dataclasses.Field[Any]]:
+    return list(dataclasses.fields(Settings))
+
+
+def env_name(name: str) -> str:
+    return f"VIBUE_{name.upper()}"
+
+
+def _coerce(name: str, kind: Any, raw: Any) -> Any:
+    kind_name = kind if isinstance(kind, str) else kind.__name__
+    try:
+        if kind_name == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if kind_name == "int":
+            return int(raw)
+        if kind_name == "float":
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{env_name(name)}: expected {kind_name}, got {raw!r}") from None
+
+
+def load(environ: Mapping[str, str] | None = None, config_file: str | None = None) -> Settings:
+    """Build settings from defaults, then the TOML file (VIBUE_CONFIG), then VIBUE_* variables."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or env.get("VIBUE_CONFIG")
+    if path:
+        try:
+            with open(path, "rb") as handle:
+                table = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read config file {path}: {exc}") from None
+        known = {f.name for f in setting_fields()}
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise SettingsError(f"unknown settings in {path}: {', '.join(unknown)}")
+        values.update(table)
+    for f in setting_fields():
+        if env_name(f.name) in env:
+            values[f.name] = env[env_name(f.name)]
+    kinds = {f.name: f.type for f in setting_fields()}
+    coerced = {name: _coerce(name, kinds[name], raw) for name, raw in values.items()}
+    return validate(Settings(**coerced))
+
+
+def validate(settings: Settings) -> Settings:
+    if not settings.base_url:
+        settings = dataclasses.replace(settings, base_url=f"http://{settings.host}:{settings.port}")
+    if settings.mode not in {"development", "production"}:
+        raise SettingsError("VIBUE_MODE must be development or production")
+    if settings.mail_transport not in {"file", "smtp"}:
+        raise SettingsError("VIBUE_MAIL_TRANSPORT must be file or smtp")
+    if not 1 <= settings.port <= 65535:
+        raise SettingsError("VIBUE_PORT must be between 1 and 65535")
+    if settings.reservation_minutes < 1 or settings.booking_horizon_days < 1:
+        raise SettingsError("VIBUE_RESERVATION_MINUTES and VIBUE_BOOKING_HORIZON_DAYS must be positive")
+    if settings.production:
+        if settings.secret_key == PLACEHOLDER_SECRET or len(settings.secret_key) < 32:
+            raise SettingsError(
+                "production mode refuses the placeholder secret: set VIBUE_SECRET_KEY to at least 32 random characters"
+            )
+        if settings.seed_demo:
+            raise SettingsError("production mode refuses demo data: set VIBUE_SEED_DEMO=false")
+    return settings
+
+
+def help_text() -> str:
+    lines = [
+        "Settings (environment variables; VIBUE_CONFIG names an optional TOML file with the same keys in lower case):",
+        "",
+    ]
+    for f in setting_fields():
+        default = f.default if f.default != "" else "(empty)"
+        kind = f.type if isinstance(f.type, str) else f.type.__name__
+        lines.append(f"  {env_name(f.name):32} {kind:6} default {default}")
+        lines.append(f"      {f.metadata['help']}")
+    return "\n".join(lines)

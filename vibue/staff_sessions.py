@@ -1,0 +1,50 @@
+"""Staff sign-in sessions: an opaque random cookie; the database keeps only its SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from vibue.models import Staff, StaffSession
+
+COOKIE = "vibue_staff"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def open_session(*, session: AsyncSession, staff: Staff, now: datetime, hours: int) -> str:
+    """Create a session for `staff` and return the cookie value (shown to the browser only)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        StaffSession(
+            token_hash=token_hash(token), staff_id=staff.id, created_at=now, expires_at=now + timedelta(hours=hours)
+        )
+    )
+    return token
+
+
+async def resolve(*, session: AsyncSession, token: str, now: datetime) -> Staff | None:
+    """The active staff member behind a cookie, or None when unknown, expired or deactivated."""
+    if not token or len(token) > 100:
+        return None
+    row = await session.scalar(
+        select(StaffSession).options(joinedload(StaffSession.staff)).where(StaffSession.token_hash == token_hash(token))
+    )
+    if row is None or row.expires_at <= now or not row.staff.active:
+        return None
+    return row.staff
+
+
+async def close_session(*, session: AsyncSession, token: str) -> None:
+    await session.execute(delete(StaffSession).where(StaffSession.token_hash == token_hash(token)))
+
+
+async def close_all(*, session: AsyncSession, staff_id: int) -> None:
+    await session.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id))
