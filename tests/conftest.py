@@ -28,13 +28,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> bool:
+def pg_template() -> Iterator[bool]:
     if not asyncio.run(databases.pg_available()):
         if databases.in_ci():
             pytest.fail("PostgreSQL at 127.0.0.1:5432 is required in CI and did not answer")
         pytest.skip("PostgreSQL not running (outside CI only)")
     asyncio.run(databases.build_pg_template())
-    return True
+    yield True
+    asyncio.run(databases.drop_pg(databases.PG_TEMPLATE))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

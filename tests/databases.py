@@ -16,7 +16,8 @@ import asyncpg
 from vibue.db import make_engine, migrate
 
 PG_ADMIN_DSN = os.environ.get("VIBUE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-PG_TEMPLATE = "vibue_test_template"
+# One template per test process, so parallel runs on one machine never drop each other's.
+PG_TEMPLATE = f"vibue_test_template_{os.getpid()}"
 
 
 def in_ci() -> bool:
@@ -46,7 +47,6 @@ async def admin_sql(sql: str) -> None:
 
 
 async def build_pg_template() -> None:
-    # The template name is fixed per test run process; a stale one from a crashed run is replaced.
     await admin_sql(f'DROP DATABASE IF EXISTS "{PG_TEMPLATE}" WITH (FORCE)')
     await admin_sql(f'CREATE DATABASE "{PG_TEMPLATE}"')
     engine = make_engine(pg_url(PG_TEMPLATE))

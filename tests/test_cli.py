@@ -1,0 +1,230 @@
+"""The admin CLI against real databases: each command changes what it says and is audited."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests.helpers import post_json
+from vibue import staff_sessions
+from vibue.cli import admin_main, parse_interval, parse_weekday, run_admin
+from vibue.clock import ManualClock
+from vibue.models import AuditEntry, Capacity, Closure, Concern, Location, OpeningHours, Staff, StaffSession
+from vibue.passwords import verify_password
+from vibue.seed import seed_demo
+
+NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def seeded(sessions, settings):
+    async with sessions.begin() as session:
+        await seed_demo(session=session, now=NOW, settings=settings)
+    return sessions
+
+
+async def admin(settings: Any, *argv: str, stdin: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = await run_admin(list(argv), settings, out=out, err=err, stdin=io.StringIO(stdin), clock=ManualClock(NOW))
+    return status, out.getvalue(), err.getvalue()
+
+
+async def one(sessions: Any, query: Any) -> Any:
+    async with sessions() as session:
+        return await session.scalar(query)
+
+
+async def audit_actions(sessions: Any) -> list[tuple[str, str]]:
+    async with sessions() as session:
+        rows = await session.scalars(select(AuditEntry).where(AuditEntry.actor == "admin-cli").order_by(AuditEntry.id))
+        return [(row.action, row.subject) for row in rows]
+
+
+def test_parsers():
+    assert parse_weekday("0") == 0
+    assert parse_weekday("Mon") == 0
+    assert parse_weekday("do") == 3
+    assert parse_weekday("Sonntag") == 6
+    assert parse_interval("8:00-12:30") == (time(8), time(12, 30))
+
+
+async def test_staff_add_list_and_audit(seeded, settings):
+    status, out, err = await admin(
+        settings, "staff", "add", "P.Neu", "--name", "Paula Neu", "--role", "clerk", "--password-stdin",
+        stdin="a long enough password\n",
+    )  # fmt: skip
+    assert (status, err) == (0, "")
+    assert "added p.neu (clerk)" in out
+    staff = await one(seeded, select(Staff).where(Staff.username == "p.neu"))
+    assert staff.display_name == "Paula Neu"
+    assert not staff.totp_enrolled
+    assert await verify_password(staff.password_hash, "a long enough password")
+    assert await audit_actions(seeded) == [("staff.created", f"staff:{staff.id}")]
+
+    status, out, _ = await admin(settings, "staff", "list")
+    assert status == 0
+    line = next(line for line in out.splitlines() if line.startswith("p.neu"))
+    assert "pending" in line
+    assert "Paula Neu" in line
+
+    status, _, err = await admin(
+        settings, "staff", "add", "p.neu", "--name", "X", "--role", "clerk", "--password-stdin", stdin="x" * 20
+    )
+    assert status == 2
+    assert err == "error: staff member 'p.neu' exists already\n"
+    status, _, err = await admin(
+        settings, "staff", "add", "q.neu", "--name", "Q", "--role", "admin", "--password-stdin", stdin="short\n"
+    )
+    assert status == 2
+    assert "12 to 200 characters" in err
+    status, _, err = await admin(settings, "staff", "add", "q.neu", "--name", "Q", "--role", "boss")
+    assert status == 2  # argparse refuses the role
+
+
+async def test_staff_deactivate_reset_totp_and_unlock(seeded, settings):
+    staff = await one(seeded, select(Staff).where(Staff.username == "s.berger"))
+    async with seeded.begin() as session:
+        await staff_sessions.open_session(session=session, staff=staff, now=NOW, hours=1)
+        row = await session.get(Staff, staff.id)
+        row.locked_until = NOW + timedelta(minutes=10)
+        row.failed_attempts = 3
+
+    assert (await admin(settings, "staff", "unlock", "s.berger"))[0] == 0
+    row = await one(seeded, select(Staff).where(Staff.id == staff.id))
+    assert (row.locked_until, row.failed_attempts) == (None, 0)
+
+    assert (await admin(settings, "staff", "reset-totp", "S.Berger"))[0] == 0
+    row = await one(seeded, select(Staff).where(Staff.id == staff.id))
+    assert not row.totp_enrolled
+    assert row.totp_secret != staff.totp_secret
+    assert await one(seeded, select(StaffSession).where(StaffSession.staff_id == staff.id)) is None
+
+    assert (await admin(settings, "staff", "deactivate", "s.berger"))[0] == 0
+    assert not (await one(seeded, select(Staff).where(Staff.id == staff.id))).active
+
+    status, _, err = await admin(settings, "staff", "unlock", "nobody")
+    assert status == 2
+    assert err == "error: no staff member 'nobody'\n"
+    assert [a for a, _ in await audit_actions(seeded)] == ["staff.unlocked", "staff.totp_reset", "staff.deactivated"]
+
+
+async def test_concerns(seeded, settings):
+    status, out, _ = await admin(settings, "concerns", "list")
+    assert status == 0
+    assert any(line.startswith("rentenantrag") and " 60 " in line for line in out.splitlines())
+    assert (await admin(settings, "concerns", "set-duration", "rentenantrag", "45"))[0] == 0
+    concern = await one(seeded, select(Concern).where(Concern.slug == "rentenantrag"))
+    assert concern.duration_minutes == 45
+    assert (await admin(settings, "concerns", "deactivate", "rentenantrag"))[0] == 0
+    assert not (await one(seeded, select(Concern).where(Concern.slug == "rentenantrag"))).active
+    assert (await admin(settings, "concerns", "set-duration", "rentenantrag", "0"))[0] == 2
+    status, _, err = await admin(settings, "concerns", "deactivate", "nope")
+    assert status == 2
+    assert "no concern 'nope'" in err
+    assert [a for a, _ in await audit_actions(seeded)] == ["concern.duration_set", "concern.deactivated"]
+
+
+async def test_hours(seeded, settings):
+    status, out, _ = await admin(settings, "hours", "list", "buergeramt-mitte")
+    assert status == 0
+    assert out.splitlines()[3] == "thu  08:00-12:00 14:00-18:00"
+    assert out.splitlines()[5] == "sat  closed"
+
+    assert (await admin(settings, "hours", "set", "buergeramt-mitte", "thu", "13:00-19:00", "07:30-11:00"))[0] == 0
+    location = await one(seeded, select(Location).where(Location.slug == "buergeramt-mitte"))
+    async with seeded() as session:
+        rows = await session.scalars(
+            select(OpeningHours)
+            .where(OpeningHours.location_id == location.id, OpeningHours.weekday == 3)
+            .order_by(OpeningHours.opens)
+        )
+        assert [(r.opens, r.closes) for r in rows] == [(time(7, 30), time(11)), (time(13), time(19))]
+    assert (await admin(settings, "hours", "set", "buergeramt-mitte", "fr", "closed"))[0] == 0
+    status, out, _ = await admin(settings, "hours", "list", "buergeramt-mitte")
+    assert "fri  closed" in out.splitlines()
+
+    for bad in (["9:00-8:00"], ["08:00-12:00", "11:00-13:00"], ["8-12"], ["25:00-26:00"]):
+        status, _, err = await admin(settings, "hours", "set", "buergeramt-mitte", "mon", *bad)
+        assert status == 2, bad
+        assert err.startswith("error: ")
+    status, _, err = await admin(settings, "hours", "set", "nowhere", "mon", "08:00-12:00")
+    assert status == 2
+    assert "known: buergeramt-mitte, buergeramt-neuenheim, bv-video" in err
+    assert (await admin(settings, "hours", "set", "buergeramt-mitte", "someday", "08:00-12:00"))[0] == 2
+
+
+async def test_closures(seeded, settings):
+    status, out, err = await admin(
+        settings, "closures", "add", "buergeramt-mitte", "2027-02-15", "2027-02-16", "--reason", "Fasnacht"
+    )
+    assert (status, err) == (0, "")
+    status, out, _ = await admin(settings, "closures", "list", "buergeramt-mitte")
+    assert "2027-02-15  2027-02-16  Fasnacht" in out.splitlines()
+    status, _, err = await admin(settings, "closures", "add", "buergeramt-mitte", "2027-02-16")
+    assert status == 2
+    assert "overlaps the closure 2027-02-15..2027-02-16" in err
+    assert (await admin(settings, "closures", "add", "buergeramt-mitte", "2027-03-02", "2027-03-01"))[0] == 2
+    assert (await admin(settings, "closures", "add", "buergeramt-mitte", "15.02.2027"))[0] == 2
+
+    assert (await admin(settings, "closures", "remove", "buergeramt-mitte", "2027-02-15"))[0] == 0
+    assert (await admin(settings, "closures", "remove", "buergeramt-mitte", "2027-02-15"))[0] == 2
+    async with seeded() as session:
+        firsts = list(await session.scalars(select(Closure.first_day).order_by(Closure.first_day)))
+    assert date(2027, 2, 15) not in firsts
+    assert [a for a, _ in await audit_actions(seeded)] == ["closure.added", "closure.removed"]
+
+
+async def test_capacity(seeded, settings):
+    status, out, _ = await admin(settings, "capacity", "list")
+    assert status == 0
+    assert any("k.nguyen" in line and "rentenstelle" in line for line in out.splitlines())
+
+    args = ("capacity", "add", "l.hoffmann", "pflegestuetzpunkt", "buergeramt-neuenheim", "mon", "08:00-12:00")
+    status, out, err = await admin(settings, *args)
+    assert (status, err) == (0, "")
+    staff = await one(seeded, select(Staff).where(Staff.username == "l.hoffmann"))
+    location = await one(seeded, select(Location).where(Location.slug == "buergeramt-neuenheim"))
+    shift = await one(
+        seeded, select(Capacity).where(Capacity.staff_id == staff.id, Capacity.location_id == location.id)
+    )
+    assert (shift.weekday, shift.starts, shift.ends) == (0, time(8), time(12))
+
+    status, _, err = await admin(settings, *args[:-1], "11:00-13:00")
+    assert status == 2
+    assert "already has a shift 08:00-12:00" in err
+    status, _, err = await admin(
+        settings, "capacity", "add", "j.weber", "rentenstelle", "bv-video", "sat", "08:00-09:00"
+    )
+    assert status == 2
+    assert "cannot serve citizens (role support" in err
+    status, _, err = await admin(settings, "capacity", "add", "l.hoffmann", "nope", "bv-video", "sat", "08:00-09:00")
+    assert status == 2
+    assert "no service unit 'nope'" in err
+    assert await audit_actions(seeded) == [("capacity.added", f"capacity:{shift.id}")]
+
+
+async def test_admin_main_runs_its_own_event_loop(seeded, settings, capsys):
+    assert await asyncio.to_thread(admin_main, ["concerns", "list"], settings) == 0
+    assert "an-ummeldung" in capsys.readouterr().out
+    assert await asyncio.to_thread(admin_main, ["concerns", "explode"], settings) == 2
+    assert "invalid choice" in capsys.readouterr().err
+    assert await asyncio.to_thread(admin_main, ["staff", "unlock", "nobody"], settings) == 2
+    assert capsys.readouterr().err == "error: no staff member 'nobody'\n"
+
+
+async def test_staff_added_by_the_cli_enrols_at_first_sign_in(client, settings):
+    status, _, _ = await admin(
+        settings, "staff", "add", "p.neu", "--name", "Paula Neu", "--role", "clerk", "--password-stdin",
+        stdin="a long enough password\n",
+    )  # fmt: skip
+    assert status == 0
+    response = await post_json(
+        client, "/api/staff/login", {"username": "p.neu", "password": "a long enough password", "code": ""}
+    )
+    assert response.status == 200
+    assert (await response.json())["enrolment"]["otpauth_uri"].startswith("otpauth://totp/")

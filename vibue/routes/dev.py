@@ -1,0 +1,120 @@
+"""Development helpers for the /dev page: demo sign-ins with live codes, and the mail outbox.
+
+Every endpoint here is dev_only: in production mode the routes are not even registered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from vibue import totp
+from vibue.appkeys import CLOCK, SESSIONS, SETTINGS
+from vibue.mail.transports import FileOutbox
+from vibue.models import Staff
+from vibue.routing import PUBLIC, Routes
+from vibue.seed import DEMO_STAFF
+
+routes = Routes("dev")
+
+
+class DemoAccount(BaseModel):
+    username: str
+    password: str
+    role: str
+    display_name: str
+    totp_enrolled: bool
+    totp_code: str
+    seconds_left: int
+
+
+class AccountsOut(BaseModel):
+    accounts: list[DemoAccount]
+
+
+class OutboxMessage(BaseModel):
+    file: str = Field(description="File name in the outbox folder.")
+    to: str
+    subject: str
+    date: datetime | None
+    size: int
+    text: str
+
+
+class OutboxOut(BaseModel):
+    folder: str
+    messages: list[OutboxMessage]
+
+
+@routes.get(
+    "/api/dev/accounts",
+    roles=PUBLIC,
+    dev_only=True,
+    summary="Demo staff accounts with their current one-time code (development only)",
+    response=AccountsOut,
+)
+async def dev_accounts(request: web.Request) -> AccountsOut:
+    now = request.app[CLOCK].now()
+    names = [demo.username for demo in DEMO_STAFF]
+    async with request.app[SESSIONS]() as session:
+        rows = {s.username: s for s in await session.scalars(select(Staff).where(Staff.username.in_(names)))}
+    accounts = []
+    for demo in DEMO_STAFF:
+        staff = rows.get(demo.username)
+        if staff is None or not staff.active:
+            continue  # removed or deactivated through the admin CLI
+        accounts.append(
+            DemoAccount(
+                username=demo.username,
+                password=demo.password,
+                role=staff.role,
+                display_name=staff.display_name,
+                totp_enrolled=staff.totp_enrolled,
+                totp_code=totp.code_at(staff.totp_secret, now),
+                seconds_left=totp.seconds_left(now),
+            )
+        )
+    return AccountsOut(accounts=accounts)
+
+
+def _text_body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    if part is None:
+        return ""
+    content = part.get_content()
+    return content if isinstance(content, str) else ""
+
+
+def _read_outbox(folder: Path) -> list[OutboxMessage]:
+    outbox = FileOutbox(folder)
+    messages = []
+    for entry in outbox.list_messages():
+        try:
+            text = _text_body(outbox.read_message(entry.name))
+        except FileNotFoundError:  # cleaned up between listing and reading
+            continue
+        messages.append(
+            OutboxMessage(
+                file=entry.name, to=entry.to, subject=entry.subject, date=entry.date, size=entry.size, text=text
+            )
+        )
+    return messages
+
+
+@routes.get(
+    "/api/dev/outbox",
+    roles=PUBLIC,
+    dev_only=True,
+    summary="Mails in the file outbox, newest first, with their text (development only)",
+    response=OutboxOut,
+)
+async def dev_outbox(request: web.Request) -> OutboxOut:
+    folder = Path(request.app[SETTINGS].data_dir) / "outbox"
+    messages = await asyncio.to_thread(_read_outbox, folder)
+    return OutboxOut(folder=str(folder), messages=messages)
