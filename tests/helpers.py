@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,9 +21,10 @@ STAFF_COOKIE = "vibue_staff"
 DEFAULT_PASSWORD = "correct horse battery"
 
 
-def cookie(client: TestClient[Any, Any], name: str) -> str | None:
+def cookie(client: TestClient[Any, Any] | ClientSession, name: str) -> str | None:
     """The value of a cookie the client's jar holds for the test server, or None."""
-    for morsel in client.session.cookie_jar:
+    jar = client.session.cookie_jar if isinstance(client, TestClient) else client.cookie_jar
+    for morsel in jar:
         if morsel.key == name:
             return morsel.value
     return None

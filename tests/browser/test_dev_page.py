@@ -1,0 +1,51 @@
+"""The /dev page (development mode): demo accounts with live TOTP codes and the file outbox."""
+
+from __future__ import annotations
+
+import aiohttp
+import pyotp
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, expect
+
+from tests.booking_flow import offer, reserve
+from tests.browser.conftest import PageErrors, new_page
+from tests.browser.test_staff_browser import secret_of
+from vibue.clock import ManualClock
+from vibue.settings import Settings
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.replace(mail_transport="file")  # what `make run` uses
+
+
+async def test_dev_page_lists_accounts_codes_and_the_outbox(
+    browser: Browser,
+    base_url: str,
+    app: web.Application,
+    clock: ManualClock,
+    page_errors: PageErrors,
+) -> None:
+    async with aiohttp.ClientSession(base_url=base_url, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        o = await offer(session)  # type: ignore[arg-type]
+        reserved = await reserve(session, o, "2026-11-30T09:00:00+01:00")  # type: ignore[arg-type]
+
+    page = await new_page(browser, page_errors)
+    await page.goto(base_url + "/dev")
+    code = pyotp.TOTP(await secret_of(app, "s.berger")).at(clock.now())
+    await expect(page.get_by_test_id("totp-s.berger")).to_have_text(code)
+    await expect(page.get_by_test_id("dev-accounts")).to_contain_text("Demo-Berger-2026")
+    mail = page.get_by_test_id("outbox-mail").first
+    await expect(mail).to_contain_text(reserved["reference"], timeout=10_000)
+    assert page_errors.errors == []
+
+
+async def test_dev_page_does_not_exist_in_production(aiohttp_client: object, settings: Settings) -> None:
+    from vibue.app import create_app
+
+    production = settings.replace(mode="production", seed_demo=False, secret_key="p" * 40)
+    client = await aiohttp_client(create_app(production))  # type: ignore[operator]
+    for path in ("/dev", "/api/dev/accounts", "/api/dev/outbox"):
+        response = await client.get(path)
+        assert response.status == 404, path

@@ -1,0 +1,53 @@
+"""`python run.py` as `make run` starts it: migrates, seeds the demo, serves the pages and the API."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from vibue.paths import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def fetch(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback only)
+        return response.status, response.read().decode()
+
+
+def test_run_py_serves_the_booking_flow_on_the_embedded_defaults(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "VIBUE_DATA_DIR": str(tmp_path / "var"), "VIBUE_PORT": str(port), "PYTHONPATH": str(ROOT)}
+    env.pop("VIBUE_DATABASE_URL", None)
+    server = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, body = fetch(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                assert server.poll() is None, "run.py exited"
+                assert time.monotonic() < deadline, "run.py did not answer within 30 s"
+                time.sleep(0.2)
+        assert (status, json.loads(body)) == (200, {"status": "ok"})
+        assert (tmp_path / "var" / "vibue.sqlite3").exists()
+        status, page = fetch(f"http://127.0.0.1:{port}/buchen")
+        assert status == 200 and "Termin buchen" in page
+        status, units = fetch(f"http://127.0.0.1:{port}/api/units")
+        assert "Bürgeramt Virtuell" in units
+        status, dev = fetch(f"http://127.0.0.1:{port}/api/dev/accounts")
+        assert "s.berger" in dev
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
