@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from vibue.audit import record
 from vibue.catalog import resolve_offer
 from vibue.errors import Conflict, NotFound
+from vibue.lifecycle import transition
 from vibue.mail.compose import (
     BookingMailData,
     cancellation_mail,
@@ -229,11 +230,8 @@ async def confirm(*, session: AsyncSession, ctx: Context, token: str) -> Appoint
         return appointment
     if expired(appointment, ctx.now):
         raise Conflict("reservation_expired")
-    if appointment.status != "reserved":
-        raise Conflict("status_conflict", status=appointment.status)
-    appointment.status = "confirmed"
+    transition(appointment, "confirmed", now=ctx.now)
     appointment.reserved_until = None
-    appointment.updated_at = ctx.now
     record(
         session=session,
         at=ctx.now,
@@ -255,8 +253,7 @@ async def cancel(*, session: AsyncSession, ctx: Context, token: str) -> Appointm
             "reservation_expired" if expired(appointment, ctx.now) else "status_conflict", status=appointment.status
         )
     await lock_location(session=session, location_id=appointment.location_id)
-    appointment.status = "cancelled"
-    appointment.updated_at = ctx.now
+    transition(appointment, "cancelled", now=ctx.now)
     record(
         session=session,
         at=ctx.now,

@@ -1,0 +1,336 @@
+"""Shared benchmark helpers: a bounded load loop, percentiles, tables, servers as subprocesses.
+
+Also the bare baseline server (`python -m bench.common baseline`): aiohttp with two handlers and
+nothing of ViBü's stack, on the same database URL and engine settings, so a ratio against it
+shows what ViBü's HTTP, validation and domain layers cost on top of aiohttp and SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import sqlalchemy
+from aiohttp import web
+from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vibue.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+# The same local server the tests use; benchmarks never talk to anything but 127.0.0.1.
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+PG_URL_BASE = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
+OK = "ok"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def machine() -> str:
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"aiohttp {aiohttp.__version__}, SQLAlchemy {sqlalchemy.__version__}"
+    )
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) with linear interpolation between ranks; NaN when empty."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass
+class Load:
+    """What one bounded load run saw: latencies of successful requests and every outcome counted."""
+
+    latencies: list[float] = field(default_factory=list)  # seconds, successful requests only
+    outcomes: Counter[str] = field(default_factory=Counter)
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> int:
+        return self.outcomes[OK]
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.latencies, 50) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.latencies, 99) * 1000
+
+    @property
+    def rate(self) -> float:
+        """Successful requests per second of wall-clock time."""
+        return self.ok / self.elapsed if self.elapsed > 0 else math.nan
+
+    def failures(self) -> str:
+        others = {k: v for k, v in sorted(self.outcomes.items()) if k != OK}
+        return ", ".join(f"{v} × {k}" for k, v in others.items()) or "none"
+
+
+Request = Callable[[aiohttp.ClientSession, int], Awaitable[str]]
+Prepare = Callable[[aiohttp.ClientSession], Awaitable[None]]
+
+
+async def run_load(
+    base_url: str,
+    request: Request,
+    *,
+    total: int,
+    clients: int,
+    seconds: float,
+    prepare: Prepare | None = None,
+) -> Load:
+    """Send up to `total` requests from `clients` concurrent clients, stopping after `seconds`.
+
+    Each client has its own session (one keep-alive connection, its own cookie jar); `request`
+    gets the session and a run-wide index and returns OK or a label for the outcome. Requests
+    are numbered from one shared counter, so every index is used at most once.
+    """
+    load = Load()
+    counter = iter(range(total))
+    sessions = [
+        aiohttp.ClientSession(
+            base_url=base_url,
+            timeout=REQUEST_TIMEOUT,
+            connector=aiohttp.TCPConnector(limit=1),
+            cookie_jar=aiohttp.CookieJar(unsafe=True),  # cookies for a bare IP address
+        )
+        for _ in range(clients)
+    ]
+    try:
+        if prepare is not None:
+            for session in sessions:
+                await prepare(session)
+        started = time.perf_counter()
+        deadline = started + seconds
+
+        async def client(session: aiohttp.ClientSession) -> None:
+            for index in counter:
+                if time.perf_counter() >= deadline:
+                    return
+                before = time.perf_counter()
+                try:
+                    outcome = await request(session, index)
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    outcome = f"client error {type(exc).__name__}"
+                if outcome == OK:
+                    load.latencies.append(time.perf_counter() - before)
+                load.outcomes[outcome] += 1
+
+        await asyncio.gather(*(client(s) for s in sessions))
+        load.elapsed = time.perf_counter() - started
+    finally:
+        for session in sessions:
+            await session.close()
+    return load
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, text_columns: int = 1) -> str:
+    """A plain text table: the first `text_columns` columns left-aligned, the others (figures) right-aligned."""
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            str(c).ljust(w) if i < text_columns else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return " | ".join(parts)
+
+    rule = "-+-".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+# --- servers as subprocesses -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def child_env(extra: dict[str, str]) -> dict[str, str]:
+    """The environment for a server: ours without any VIBUE_* leaking in, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIBUE_")}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Terminate (SIGTERM), then kill when it does not exit in time; always reaps the child."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+
+
+def spawn(argv: Sequence[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start a child in the project root with its output in `log_path` (Popen returns at once)."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(list(argv), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+class ServerFailed(RuntimeError):
+    """A benchmarked server did not come up."""
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    argv: Sequence[str], env: dict[str, str], port: int, log_path: Path, *, ready_timeout: float = 60.0
+) -> AsyncIterator[str]:
+    """Start a server as a subprocess, wait until GET /healthz answers 200, yield its base URL, stop it."""
+    base_url = f"http://{HOST}:{port}"
+    process = spawn(argv, env, log_path)
+    try:
+        deadline = time.monotonic() + ready_timeout
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            while True:
+                if process.poll() is not None:
+                    raise ServerFailed(f"{argv[-1]} exited with {process.returncode}:\n{tail(log_path)}")
+                if time.monotonic() > deadline:
+                    raise ServerFailed(f"{argv[-1]} not ready after {ready_timeout:.0f} s:\n{tail(log_path)}")
+                try:
+                    async with session.get(f"{base_url}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except (aiohttp.ClientError, TimeoutError):
+                    pass
+                await asyncio.sleep(0.1)
+        try:
+            yield base_url
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            if process.poll() is not None:
+                raise ServerFailed(f"{argv[-1]} exited with {process.returncode} mid-run:\n{tail(log_path)}") from exc
+            raise
+        if process.poll() is not None:  # figures taken against a dead server are worthless
+            raise ServerFailed(f"{argv[-1]} exited with {process.returncode} mid-run:\n{tail(log_path)}")
+    finally:
+        stop(process)
+
+
+# --- PostgreSQL scratch databases -----------------------------------------------------------------
+
+
+async def pg_unreachable() -> str | None:
+    """None when the local PostgreSQL answers, else why not."""
+    try:
+        connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    await connection.close()
+    return None
+
+
+async def pg_admin(sql: str) -> None:
+    connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@contextlib.asynccontextmanager
+async def pg_database(name: str) -> AsyncIterator[str]:
+    """Create an empty database, yield its SQLAlchemy URL, drop it (even with clients still connected)."""
+    await pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_URL_BASE}/{name}"
+    finally:
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the bare baseline server -------------------------------------------------------------------
+
+BASELINE_TABLE = Table(
+    "bench_baseline",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("email", Text),
+    Column("start", Text),
+)
+BASELINE_ENGINE = web.AppKey("baseline_engine", AsyncEngine)
+
+
+async def _baseline_read(request: web.Request) -> web.Response:
+    async with request.app[BASELINE_ENGINE].connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    return web.json_response({"status": "ok"})
+
+
+async def _baseline_write(request: web.Request) -> web.Response:
+    body: dict[str, Any] = await request.json()
+    async with request.app[BASELINE_ENGINE].begin() as connection:
+        await connection.execute(insert(BASELINE_TABLE).values(email=body.get("email"), start=body.get("start")))
+    return web.json_response({"status": "inserted"}, status=201)
+
+
+def baseline_app(database_url: str) -> web.Application:
+    """Two handlers, no middleware: GET /read (SELECT 1), POST /write (one INSERT); /healthz = /read."""
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        # vibue.db.make_engine: the same pool and SQLite pragmas as ViBü, so both sides share the database setup.
+        engine = make_engine(database_url)
+        async with engine.begin() as connection:
+            await connection.run_sync(BASELINE_TABLE.metadata.create_all)
+        app[BASELINE_ENGINE] = engine
+        yield
+        await engine.dispose()
+
+    app = web.Application()
+    app.cleanup_ctx.append(database)
+    app.router.add_get("/healthz", _baseline_read)
+    app.router.add_get("/read", _baseline_read)
+    app.router.add_post("/write", _baseline_write)
+    return app
+
+
+def baseline_main(argv: list[str]) -> int:
+    if argv != ["baseline"]:
+        print("usage: python -m bench.common baseline  (env BENCH_DATABASE_URL, BENCH_PORT)", file=sys.stderr)
+        return 2
+    app = baseline_app(os.environ["BENCH_DATABASE_URL"])
+    web.run_app(app, host=HOST, port=int(os.environ["BENCH_PORT"]), print=None, access_log=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(baseline_main(sys.argv[1:]))
