@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from aiohttp import web
 
 from vibue import middleware, pages
-from vibue.appkeys import CLOCK, ENDPOINTS, ENGINE, MAIL, POLICY, RATE_LIMITER, SESSIONS, SETTINGS
+from vibue.appkeys import BOOKING_LOCKS, CLOCK, ENDPOINTS, ENGINE, MAIL, POLICY, RATE_LIMITER, SESSIONS, SETTINGS
 from vibue.clock import Clock, SystemClock
 from vibue.db import make_engine, make_sessionmaker, migrate
+from vibue.locks import KeyedLocks
 from vibue.mail.queue import MailQueue, mail_worker
 from vibue.mail.transports import make_transport
 from vibue.paths import project_path
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, setups: Iterab
     app[CLOCK] = clock or SystemClock()
     app[POLICY] = load_policy(project_path(settings.policy_file))
     app[RATE_LIMITER] = RateLimiter(settings.secret_key)
+    app[BOOKING_LOCKS] = KeyedLocks()
     app.on_response_prepare.append(middleware.security_headers)
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(mail_worker)

@@ -11,6 +11,7 @@ from vibue.clock import Clock
 from vibue.settings import Settings
 
 if TYPE_CHECKING:
+    from vibue.locks import KeyedLocks
     from vibue.mail.queue import MailQueue
     from vibue.models import Staff
     from vibue.policy import Policy
@@ -24,6 +25,7 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 POLICY: web.AppKey[Policy] = web.AppKey("policy")
 MAIL: web.AppKey[MailQueue] = web.AppKey("mail")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+BOOKING_LOCKS: web.AppKey[KeyedLocks] = web.AppKey("booking_locks")
 ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
 
 # Per-request state, set by vibue.middleware.

@@ -7,7 +7,7 @@ from datetime import datetime
 from aiohttp import web
 
 from vibue import booking
-from vibue.appkeys import CLOCK, MAIL, RATE_LIMITER, SESSIONS, SETTINGS
+from vibue.appkeys import BOOKING_LOCKS, CLOCK, MAIL, RATE_LIMITER, SESSIONS, SETTINGS
 from vibue.booking import Citizen, Context
 from vibue.i18n import localized
 from vibue.models import Appointment
@@ -91,7 +91,7 @@ def booking_out(appointment: Appointment, ctx: Context, token: str) -> BookingOu
 async def reserve(request: web.Request, body: ReservationIn) -> ReservationOut:
     limit(request, reservation=True)
     ctx = context(request)
-    async with request.app[SESSIONS].begin() as session:
+    async with request.app[BOOKING_LOCKS].hold(body.location_id), request.app[SESSIONS].begin() as session:
         appointment, _ = await booking.reserve(
             session=session,
             ctx=ctx,
