@@ -152,3 +152,48 @@ async def test_reservations_are_rate_limited(client: TestClient[Any, Any], clock
             assert_error_shape(await response.json(), "rate_limited")
             assert int(response.headers["Retry-After"]) > 0
     assert statuses == [201, 409, 409, 429]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "x,attacker@example.net",
+        "Erika <erika@example.org>",
+        '"a b"@example.org',
+        "a@b",
+        "erika@example.org\nBcc: x@y.de",
+    ],
+)
+async def test_addresses_that_could_add_recipients_or_headers_are_refused(
+    client: TestClient[Any, Any], email: str
+) -> None:
+    o = await offer(client)
+    response = await post_json(client, "/api/reservations", reservation(o, MONDAY_8, email=email))
+    assert response.status == 422
+    assert "email" in (await response.json())["error"]["fields"]
+
+
+@pytest.mark.parametrize(
+    "start", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "1999-12-31T08:00:00+01:00"]
+)
+async def test_dates_far_outside_any_calendar_are_refused_not_crashed_on(
+    client: TestClient[Any, Any], start: str
+) -> None:
+    o = await offer(client)
+    response = await post_json(client, "/api/reservations", reservation(o, start))
+    assert response.status == 422
+    body = await response.json()
+    assert_error_shape(body, "validation_failed")
+    assert body["error"]["fields"]["start"] == "Dieses Datum liegt außerhalb des möglichen Zeitraums."
+    response = await client.get(
+        f"/api/slots?unit={o.unit_id}&concern={o.concern_id}&location={o.location_id}&from=9999-12-31"
+    )
+    assert response.status == 422
+    assert_error_shape(await response.json(), "validation_failed")
+
+
+async def test_unexpected_validation_kinds_get_a_readable_message(client: TestClient[Any, Any]) -> None:
+    o = await offer(client)
+    response = await post_json(client, "/api/reservations", reservation(o, MONDAY_8, unit_id=1.5))
+    message = (await response.json())["error"]["fields"]["unit_id"]
+    assert not message.startswith("field."), message

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.booking_flow import free_starts, get_json, offer, reservation, reserve, slots, token_from_mail
 from tests.helpers import post_json
-from tests.smtp import MailCatcher, text_body
+from tests.smtp import MailCatcher, links, text_body
 from vibue.clock import ManualClock
 
 MONDAY_8 = "2026-11-30T08:00:00+01:00"
@@ -146,3 +146,33 @@ async def test_slot_conflicts_are_explained(client: TestClient[Any, Any]) -> Non
         assert (odd.status, (await odd.json())["error"]["code"]) == (409, "slot_unavailable"), start
     past = await post_json(client, "/api/reservations", reservation(o, "2026-11-30T07:15:00+01:00"))
     assert (await past.json())["error"]["code"] == "slot_unavailable"
+
+
+async def test_rescheduling_an_unconfirmed_reservation_sends_a_new_confirm_link(
+    client: TestClient[Any, Any], mail_catcher: MailCatcher
+) -> None:
+    o = await offer(client)
+    await reserve(client, o, MONDAY_8)
+    token = await token_from_mail(mail_catcher, "erika@example.org")
+    moved = await post_json(client, f"/api/bookings/{token}/reschedule", {"start": MONDAY_815})
+    assert (await moved.json())["status"] == "reserved"
+    mail = (await mail_catcher.receive("erika@example.org", count=2))[1]
+    assert "bestätigen" in str(mail["Subject"]).lower()
+    assert any("aktion=bestaetigen" in link for link in links(mail))
+    confirmed = await post_json(client, f"/api/bookings/{token}/confirm")
+    assert (await confirmed.json())["start"] == MONDAY_815
+
+
+async def test_reschedule_mail_names_the_old_time_and_cancel_mail_offers_to_book_again(
+    client: TestClient[Any, Any], mail_catcher: MailCatcher
+) -> None:
+    o = await offer(client)
+    await reserve(client, o, MONDAY_8)
+    token = await token_from_mail(mail_catcher, "erika@example.org")
+    await post_json(client, f"/api/bookings/{token}/confirm")
+    await post_json(client, f"/api/bookings/{token}/reschedule", {"start": MONDAY_815})
+    moved = (await mail_catcher.receive("erika@example.org", count=3))[2]
+    assert "08:00" in text_body(moved) and "08:15" in text_body(moved)
+    await post_json(client, f"/api/bookings/{token}/cancel")
+    cancelled = (await mail_catcher.receive("erika@example.org", count=4))[3]
+    assert any(link.endswith("/buchen") for link in links(cancelled))

@@ -110,7 +110,7 @@ def test_make_transport_follows_the_settings(tmp_path: Path) -> None:
     assert outbox.folder == tmp_path / "outbox"
     smtp = make_transport(Settings(data_dir=str(tmp_path), mail_transport="smtp", smtp_port=2525, smtp_timeout=3))
     assert isinstance(smtp, SmtpTransport)
-    assert (smtp.port, smtp.timeout, smtp.starttls) == (2525, 3, False)
+    assert (smtp.port, smtp.timeout, smtp.security) == (2525, 3, "auto")
 
 
 async def test_file_outbox_writes_readable_eml_files_and_lists_them_newest_first(tmp_path: Path) -> None:
@@ -293,23 +293,6 @@ async def test_the_worker_sends_promptly_when_woken_and_stops_with_the_app(
         await anext(lifetime)
 
 
-async def test_purge_removes_old_sent_mail(
-    sessions: async_sessionmaker[AsyncSession], clock: ManualClock, mail_catcher: MailCatcher
-) -> None:
-    queue = MailQueue(sessions, SmtpTransport("127.0.0.1", mail_catcher.port), clock)
-    async with sessions.begin() as session:
-        queue.enqueue(session=session, message=simple_message("alt@example.net"))
-    assert await queue.drain() == 1
-    async with sessions.begin() as session:
-        queue.enqueue(session=session, message=simple_message("offen@example.net"))
-    clock.advance(days=31)
-    assert await queue.purge(older_than=timedelta(days=30)) == 1
-    assert [row.recipient for row in await rows(sessions)] == ["offen@example.net"]
-
-
-# ---------------------------------------------------------------- the booking mails
-
-
 def test_reservation_mail_in_german() -> None:
     message = compose.reservation_mail(booking(), now=datetime(2026, 11, 30, 6, 0, tzinfo=UTC))
     assert str(message["Subject"]) == "Bitte bestätigen Sie Ihren Termin (VB-7K3M)"
@@ -446,3 +429,15 @@ def _fields(template: str) -> list[str]:
     import string
 
     return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+async def test_file_outbox_purge_removes_only_old_files(tmp_path: Path) -> None:
+    outbox = FileOutbox(tmp_path / "outbox")
+    (tmp_path / "outbox").mkdir()
+    old = tmp_path / "outbox" / "20261101T080000.000000Z-0123456789ab.eml"
+    new = tmp_path / "outbox" / "20261129T080000.000000Z-0123456789ab.eml"
+    unrelated = tmp_path / "outbox" / "notes.txt"
+    for path in (old, new, unrelated):
+        path.write_bytes(b"x")
+    assert outbox.purge(before=datetime(2026, 11, 23, tzinfo=UTC)) == 1
+    assert not old.exists() and new.exists() and unrelated.exists()

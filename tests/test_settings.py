@@ -29,8 +29,15 @@ def test_defaults_are_the_embedded_setup() -> None:
 def test_environment_and_toml_file(tmp_path: Path) -> None:
     config = tmp_path / "vibue.toml"
     config.write_text('port = 9000\ncity_name = "Mannheim"\n', encoding="utf-8")
-    settings = load({"VIBUE_CONFIG": str(config), "VIBUE_PORT": "9100", "VIBUE_SMTP_STARTTLS": "yes"})
-    assert (settings.port, settings.city_name, settings.smtp_starttls) == (9100, "Mannheim", True)
+    settings = load(
+        {"VIBUE_CONFIG": str(config), "VIBUE_PORT": "9100", "VIBUE_SMTP_SECURITY": "starttls", "VIBUE_SEED_DEMO": "no"}
+    )
+    assert (settings.port, settings.city_name, settings.smtp_security, settings.seed_demo) == (
+        9100,
+        "Mannheim",
+        "starttls",
+        False,
+    )
     assert settings.base_url == "http://127.0.0.1:9100"
 
 

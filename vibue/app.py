@@ -56,13 +56,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None, setups: Iterab
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[POLICY] = load_policy(project_path(settings.policy_file))
-    app[RATE_LIMITER] = RateLimiter(settings.secret_key)
+    app[RATE_LIMITER] = RateLimiter(settings.secret_key, proxies=settings.proxies)
     app[BOOKING_LOCKS] = KeyedLocks()
     app.on_response_prepare.append(middleware.security_headers)
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(mail_worker)
     app.cleanup_ctx.append(retention_job)
-    app[ENDPOINTS] = add_routes(app, ROUTE_GROUPS, development=not settings.production)
+    app[ENDPOINTS] = add_routes(app, ROUTE_GROUPS, development=pages.dev_tools_enabled(settings))
     pages.setup(app)
     for setup in setups:
         setup(app)

@@ -7,11 +7,12 @@ happen for one booking at a time per location: a slot is never over-booked.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -74,6 +75,17 @@ async def lock_location(*, session: AsyncSession, location_id: int) -> None:
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound("location_not_found")
+
+
+async def lock_citizen(*, session: AsyncSession, email: str) -> None:
+    """Serialise one citizen's bookings across locations for the one-open-booking rule.
+
+    SQLite already runs one writer at a time (the location bump took the database lock); on
+    PostgreSQL a transaction-scoped advisory lock on the address's hash does the same per citizen.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(email.encode()).digest()[:8], "big", signed=True)
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 async def ensure_free(
@@ -139,6 +151,7 @@ async def reserve(
     end = await ensure_free(
         session=session, ctx=ctx, appointment_unit=unit_id, concern_id=concern_id, location_id=location_id, start=start
     )
+    await lock_citizen(session=session, email=citizen.email)
     open_booking = await session.scalar(
         select(func.count())
         .select_from(Appointment)
@@ -146,7 +159,7 @@ async def reserve(
             Appointment.citizen_email == citizen.email,
             Appointment.concern_id == concern_id,
             Appointment.end_at > ctx.now,
-            holding(ctx.now),  # type: ignore[arg-type]
+            holding(ctx.now),
         )
     )
     if open_booking:
@@ -156,7 +169,7 @@ async def reserve(
     )
     token = new_manage_token()
     appointment = Appointment(
-        reference=await _unique_reference(session),
+        reference=await unique_reference(session),
         manage_token_hash=token_hash(token),
         unit_id=unit_id,
         concern_id=concern_id,
@@ -188,7 +201,8 @@ async def reserve(
     return appointment, token
 
 
-async def _unique_reference(session: AsyncSession) -> str:
+async def unique_reference(session: AsyncSession) -> str:
+    """A booking reference no appointment has yet."""
     while True:
         reference = new_reference()
         if not await session.scalar(select(func.count()).where(Appointment.reference == reference)):
@@ -282,6 +296,7 @@ async def reschedule(*, session: AsyncSession, ctx: Context, token: str, start: 
         start=start,
         ignore=appointment.id,
     )
+    previous_start = appointment.start_at
     appointment.start_at = start
     appointment.end_at = end
     appointment.updated_at = ctx.now
@@ -292,11 +307,16 @@ async def reschedule(*, session: AsyncSession, ctx: Context, token: str, start: 
         action="booking.rescheduled",
         subject=f"appointment:{appointment.id}",
     )
-    ctx.mail.enqueue(session=session, message=reschedule_mail(mail_data(ctx, appointment, token), now=ctx.now))
+    data = mail_data(ctx, appointment, token, previous_start=previous_start)
+    # Still unconfirmed: the new time needs the confirm link, and the hold keeps running.
+    compose = reservation_mail if appointment.status == "reserved" else reschedule_mail
+    ctx.mail.enqueue(session=session, message=compose(data, now=ctx.now))
     return appointment
 
 
-def mail_data(ctx: Context, appointment: Appointment, token: str) -> BookingMailData:
+def mail_data(
+    ctx: Context, appointment: Appointment, token: str, *, previous_start: datetime | None = None
+) -> BookingMailData:
     lang = appointment.lang
     concern = appointment.concern
     return BookingMailData(
@@ -318,4 +338,6 @@ def mail_data(ctx: Context, appointment: Appointment, token: str) -> BookingMail
         city_name=ctx.settings.city_name,
         mail_from=ctx.settings.mail_from,
         lang=lang,
+        book_url=f"{ctx.settings.base_url.rstrip('/')}/buchen",
+        previous_start=previous_start,
     )

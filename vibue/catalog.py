@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from vibue.errors import NotFound
-from vibue.models import Capacity, Concern, Location, ServiceUnit, unit_concerns
+from vibue.models import Capacity, Concern, Location, ServiceUnit, Staff, unit_concerns
 
 
 async def list_units(*, session: AsyncSession) -> list[ServiceUnit]:
@@ -52,7 +52,12 @@ async def concern_locations(*, session: AsyncSession, unit_id: int, concern_id: 
         .options(selectinload(Location.hours))
         .where(
             Location.kind.in_(kinds),
-            exists().where(Capacity.location_id == Location.id, Capacity.unit_id == unit_id),
+            exists().where(
+                Capacity.location_id == Location.id,
+                Capacity.unit_id == unit_id,
+                Capacity.staff_id == Staff.id,
+                Staff.active.is_(True),
+            ),
         )
         .order_by(Location.kind.desc(), Location.name)  # video first: the virtual office is the point
     )

@@ -51,11 +51,6 @@ class Conflict(DomainError):
     code = "conflict"
 
 
-class Gone(DomainError):
-    status = 410
-    code = "gone"
-
-
 class TooLarge(DomainError):
     status = 413
     code = "too_large"

@@ -84,6 +84,12 @@ def error_response(
     return web.Response(text=page, status=status, content_type="text/html", headers=headers)
 
 
+def route_of(request: web.Request) -> str:
+    """The route pattern, not the path: paths can hold secrets (the token in a booking link)."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "(no route)"
+
+
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[REQUEST_ID] = uuid.uuid4().hex[:12]
@@ -105,7 +111,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     except Exception:
         # Logged once, with the request id the user sees, never with the body (personal data).
-        log.exception("unhandled error request_id=%s %s %s", request[REQUEST_ID], request.method, request.path)
+        log.exception("unhandled error request_id=%s %s %s", request[REQUEST_ID], request.method, route_of(request))
         return error_response(request, 500, "internal", params={"request_id": request[REQUEST_ID]})
 
 

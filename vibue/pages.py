@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiohttp import web
 
 from vibue.appkeys import SETTINGS
 from vibue.paths import WEB
+from vibue.settings import Settings
 
 # URL -> HTML file in web/. The pages are static; they talk to the JSON API.
 PAGES: dict[str, str] = {
@@ -18,7 +20,8 @@ PAGES: dict[str, str] = {
     "/anmelden": "signin.html",
     "/sachbearbeitung": "clerk.html",
 }
-DEV_PAGES = {"/dev": "dev.html"}
+# The /dev page and its script live apart from web/'s static files, so production cannot serve them.
+DEV = WEB / "dev"
 
 
 def page(filename: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -29,9 +32,36 @@ def page(filename: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]
 
 
 def setup(app: web.Application) -> None:
-    pages = dict(PAGES)
-    if not app[SETTINGS].production:
-        pages.update(DEV_PAGES)
-    for url, filename in pages.items():
-        app.router.add_get(url, page(filename), name=None)
-    app.router.add_static("/static/", WEB, show_index=False, follow_symlinks=False)
+    for url, filename in PAGES.items():
+        app.router.add_get(url, page(filename))
+    if dev_tools_enabled(app[SETTINGS]):
+        app.router.add_get("/dev", page("dev/index.html"))
+        app.router.add_get("/dev/assets/{path:.+}", static_files(files_under(DEV)))
+    app.router.add_get("/static/{path:.+}", static_files(files_under(WEB, leaving_out=DEV)))
+
+
+def files_under(folder: Path, *, leaving_out: Path | None = None) -> dict[str, Path]:
+    """The files a URL may name, listed once at start: nothing outside `folder` can ever be served."""
+    return {
+        path.relative_to(folder).as_posix(): path
+        for path in folder.rglob("*")
+        if path.is_file() and (leaving_out is None or not path.is_relative_to(leaving_out))
+    }
+
+
+def static_files(files: dict[str, Path]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def serve(request: web.Request) -> web.StreamResponse:
+        path = files.get(request.match_info["path"])
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+    return serve
+
+
+def dev_tools_enabled(settings: Settings) -> bool:
+    """The /dev page shows demo passwords and live codes: development mode on a loopback address only."""
+    return not settings.production and settings.host in LOOPBACK
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}

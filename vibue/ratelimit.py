@@ -20,14 +20,28 @@ from vibue.errors import RateLimited
 
 
 class RateLimiter:
-    def __init__(self, secret: str, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, secret: str, *, proxies: frozenset[str] = frozenset(), monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._secret = secret.encode()
+        self._proxies = proxies
         self._hits: dict[tuple[str, str], deque[float]] = {}
         self._now = monotonic
 
-    def client_key(self, request: web.Request) -> str:
+    def client_address(self, request: web.Request) -> str:
+        """The peer, or behind trusted proxies the right-most X-Forwarded-For hop they did not add."""
         peer = request.remote or "unknown"
-        return hmac.new(self._secret, peer.encode(), hashlib.sha256).hexdigest()[:32]
+        if peer not in self._proxies:
+            return peer
+        hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+        for hop in reversed(hops):
+            if hop not in self._proxies:
+                return hop
+        return peer
+
+    def client_key(self, request: web.Request) -> str:
+        address = self.client_address(request)
+        return hmac.new(self._secret, address.encode(), hashlib.sha256).hexdigest()[:32]
 
     def hit(self, bucket: str, key: str, *, limit: int, window: float) -> None:
         """Count one event; raise RateLimited (429 with Retry-After) when the window is full."""

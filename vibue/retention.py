@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vibue import audit
 from vibue.appkeys import CLOCK, POLICY, SESSIONS, SETTINGS
 from vibue.clock import Clock
+from vibue.mail.transports import FileOutbox
 from vibue.models import Appointment
 from vibue.models.base import UTCDateTime
 from vibue.policy import Policy
@@ -32,7 +33,6 @@ from vibue.policy import Policy
 log = logging.getLogger(__name__)
 
 # Appointment statuses after which nothing more happens to the appointment.
-END_STATES = ("completed", "no_show", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -119,16 +119,13 @@ async def apply_retention(*, session: AsyncSession, policy: Policy, now: datetim
         counts[rule.report_field] = counts.get(rule.report_field, 0) + await _apply_rule(
             session, rule, now - periods[rule.period]
         )
-    # After the deletions, so rows about to go are not first rewritten.
-    finished = Appointment.status.in_(END_STATES) | and_(
-        Appointment.status == "reserved", Appointment.reserved_until < now
-    )
+    # After the deletions, so rows about to go are not first rewritten. Whatever the status: an
+    # appointment that ended a month ago is over, even if nobody recorded its outcome.
     anonymise = (
         update(Appointment)
         .where(
             Appointment.anonymised_at.is_(None),
             Appointment.end_at < now - periods["appointment_personal_data"],
-            finished,
         )
         .values(
             citizen_name="",
@@ -158,10 +155,15 @@ async def run_retention(sessions: async_sessionmaker[AsyncSession], policy: Poli
 
 
 async def _retention_loop(app: web.Application, interval: float) -> None:
-    sessions, policy, clock = app[SESSIONS], app[POLICY], app[CLOCK]
+    sessions, policy, clock, settings = app[SESSIONS], app[POLICY], app[CLOCK], app[SETTINGS]
     while True:
         try:
             await run_retention(sessions, policy, clock)
+            if settings.mail_transport == "file":
+                outbox = FileOutbox(settings.data_path / "outbox")
+                before = clock.now() - policy.retention.mail_queue
+                if removed := await asyncio.to_thread(outbox.purge, before=before):
+                    log.info("retention removed %d outbox files", removed)
         except Exception:
             # Logged once here with the traceback; the next run tries again.
             log.exception("retention run failed; retrying in %.1f hours", interval / 3600)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from vibue.appkeys import CURRENT_STAFF
 from vibue.errors import BadRequest, Forbidden, Invalid, TooLarge, Unauthorized
+from vibue.i18n import DEFAULT, catalog
 
 PUBLIC = frozenset({"public"})
 STAFF = frozenset({"clerk", "support", "admin"})
@@ -112,7 +113,8 @@ def validation_fields(error: ValidationError) -> dict[str, str]:
             message = str(item.get("ctx", {}).get("error", ""))
             fields.setdefault(name, message if message.startswith("field.") else "field.invalid")
         else:
-            fields.setdefault(name, f"field.{kind}")
+            key = f"field.{kind}"
+            fields.setdefault(name, key if key in catalog(DEFAULT) else "field.invalid")
     return fields
 
 

@@ -4,14 +4,38 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
-from typing import Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# Local part: RFC 5322 atext and dots only, so no comma, quote, angle bracket or space can smuggle a
+# second recipient or a header into the mail. Domain: letters (also umlauts), digits and hyphens.
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)+[^\W\d_]{2,63}$")
+# Dates outside this range are never bookable; refusing them here keeps arithmetic from overflowing.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
 PHONE = re.compile(r"^\+?[0-9 ()/.-]{5,40}$")
 Id = Field(ge=1, le=2**31 - 1)
+
+
+def _bounded_day(value: date) -> date:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("field.date_range")
+    return value
+
+
+def _bounded_moment(value: datetime) -> datetime:
+    try:
+        day = value.astimezone(UTC).date()
+    except OverflowError:
+        raise ValueError("field.date_range") from None
+    _bounded_day(day)
+    return value
+
+
+Day = Annotated[date, AfterValidator(_bounded_day)]
+Moment = Annotated[AwareDatetime, AfterValidator(_bounded_moment)]
 
 
 class Strict(BaseModel):
@@ -67,7 +91,7 @@ class SlotsQuery(Strict):
     unit: int = Id
     concern: int = Id
     location: int = Id
-    from_: date | None = Field(default=None, alias="from")
+    from_: Day | None = Field(default=None, alias="from")
     days: int = Field(default=7, ge=1, le=31)
 
 
@@ -96,7 +120,7 @@ class ReservationIn(Strict):
     unit_id: int = Id
     concern_id: int = Id
     location_id: int = Id
-    start: AwareDatetime
+    start: Moment
     name: str
     email: str
     phone: str = ""
@@ -142,7 +166,7 @@ class ReservationOut(BaseModel):
 
 
 class RescheduleIn(Strict):
-    start: AwareDatetime
+    start: Moment
 
 
 class Named(BaseModel):

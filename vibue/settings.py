@@ -48,7 +48,9 @@ class Settings:
     smtp_port: int = _setting(25, "SMTP server port.")
     smtp_username: str = _setting("", "SMTP user name; empty means no authentication.")
     smtp_password: str = _setting("", "SMTP password.")
-    smtp_starttls: bool = _setting(False, "Use STARTTLS when talking to the SMTP server.")
+    smtp_security: str = _setting(
+        "auto", "auto (STARTTLS when offered), starttls (required), tls (implicit TLS, port 465) or none."
+    )
     smtp_timeout: float = _setting(10.0, "Seconds to wait for the SMTP server.")
     reservation_minutes: int = _setting(15, "How long an unconfirmed reservation holds its slot.")
     booking_horizon_days: int = _setting(60, "How many days ahead citizens may book.")
@@ -56,6 +58,9 @@ class Settings:
     rate_limit_reservations: int = _setting(10, "Reservations one client may make per hour.")
     rate_limit_mails: int = _setting(20, "Mails one client may trigger per hour.")
     rate_limit_logins: int = _setting(30, "Sign-in attempts one client may make per 15 minutes.")
+    trusted_proxies: str = _setting(
+        "", "Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client (rate limits)."
+    )
     staff_session_hours: int = _setting(10, "Staff sessions expire after this many hours.")
     secure_cookies: bool = _setting(False, "Mark cookies Secure (always on in production; set when served over HTTPS).")
     seed_demo: bool = _setting(True, "Seed the demo catalog and demo staff into an empty database at start.")
@@ -72,6 +77,10 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_path / 'vibue.sqlite3'}"
+
+    @property
+    def proxies(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.trusted_proxies.split(",") if part.strip())
 
     @property
     def production(self) -> bool:
@@ -145,6 +154,8 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("VIBUE_MODE must be development or production")
     if settings.mail_transport not in {"file", "smtp"}:
         raise SettingsError("VIBUE_MAIL_TRANSPORT must be file or smtp")
+    if settings.smtp_security not in {"auto", "starttls", "tls", "none"}:
+        raise SettingsError("VIBUE_SMTP_SECURITY must be auto, starttls, tls or none")
     if not 1 <= settings.port <= 65535:
         raise SettingsError("VIBUE_PORT must be between 1 and 65535")
     if settings.reservation_minutes < 1 or settings.booking_horizon_days < 1:
@@ -153,6 +164,11 @@ def validate(settings: Settings) -> Settings:
         if settings.secret_key == PLACEHOLDER_SECRET or len(settings.secret_key) < 32:
             raise SettingsError(
                 "production mode refuses the placeholder secret: set VIBUE_SECRET_KEY to at least 32 random characters"
+            )
+        if settings.mail_transport == "smtp" and settings.smtp_username and settings.smtp_security in {"auto", "none"}:
+            raise SettingsError(
+                "production mode refuses to send the SMTP password without enforced TLS: "
+                "set VIBUE_SMTP_SECURITY to starttls or tls"
             )
         if settings.seed_demo:
             raise SettingsError("production mode refuses demo data: set VIBUE_SEED_DEMO=false")

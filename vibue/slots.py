@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vibue.models import Appointment, Capacity, Closure, Concern, Location
+from vibue.models import HOLDING, Appointment, Capacity, Closure, Concern, Location, Staff
 
 MAX_DAYS_PER_QUERY = 31
 
@@ -41,11 +41,20 @@ def booking_window(*, now: datetime, tz: ZoneInfo, lead_minutes: int, horizon_da
     )
 
 
-def holding(now: datetime) -> object:
+def holding(now: datetime) -> ColumnElement[bool]:
     """SQL condition: the appointment keeps its slot (unconfirmed reservations only until they expire)."""
     return or_(
-        Appointment.status.in_(("confirmed", "checked_in", "in_call")),
+        Appointment.status.in_([status for status in HOLDING if status != "reserved"]),
         and_(Appointment.status == "reserved", Appointment.reserved_until > now),
+    )
+
+
+def serving(unit_id: int, location_id: int) -> Select[Capacity]:
+    """Shifts of active staff for this unit at this location: a deactivated clerk offers no slots."""
+    return (
+        select(Capacity)
+        .join(Staff, Staff.id == Capacity.staff_id)
+        .where(Capacity.location_id == location_id, Capacity.unit_id == unit_id, Staff.active.is_(True))
     )
 
 
@@ -94,15 +103,13 @@ async def free_slots(
             )
         )
     )
-    shifts = list(
-        await session.scalars(select(Capacity).where(Capacity.location_id == location.id, Capacity.unit_id == unit_id))
-    )
+    shifts = list(await session.scalars(serving(unit_id, location.id)))
     busy_query = select(Appointment.id, Appointment.start_at, Appointment.end_at).where(
         Appointment.location_id == location.id,
         Appointment.unit_id == unit_id,
         Appointment.start_at < range_end,
         Appointment.end_at > range_start,
-        holding(now),  # type: ignore[arg-type]
+        holding(now),
     )
     busy = [(start, end) for ident, start, end in await session.execute(busy_query) if ident != ignore_appointment]
     duration = timedelta(minutes=concern.duration_minutes)

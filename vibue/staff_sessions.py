@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -11,12 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from vibue.models import Staff, StaffSession
+from vibue.references import token_hash
 
 COOKIE = "vibue_staff"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def open_session(*, session: AsyncSession, staff: Staff, now: datetime, hours: int) -> str:

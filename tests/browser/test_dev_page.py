@@ -46,6 +46,17 @@ async def test_dev_page_does_not_exist_in_production(aiohttp_client: object, set
 
     production = settings.replace(mode="production", seed_demo=False, secret_key="p" * 40)
     client = await aiohttp_client(create_app(production))  # type: ignore[operator]
-    for path in ("/dev", "/api/dev/accounts", "/api/dev/outbox"):
+    hidden = ("/dev", "/dev/assets/dev.js", "/static/dev/index.html", "/static/dev/dev.js", "/api/dev/accounts")
+    for path in hidden:
         response = await client.get(path)
         assert response.status == 404, path
+    assert (await client.get("/static/js/api.js")).status == 200
+
+
+async def test_dev_tools_need_a_loopback_address(aiohttp_client: object, settings: Settings) -> None:
+    from vibue.app import create_app
+
+    exposed = settings.replace(host="0.0.0.0")  # noqa: S104 (the case under test)
+    client = await aiohttp_client(create_app(exposed))  # type: ignore[operator]
+    for path in ("/dev", "/api/dev/accounts"):
+        assert (await client.get(path)).status == 404, path

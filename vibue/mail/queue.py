@@ -16,15 +16,14 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import getaddresses
 
 from aiohttp import web
-from sqlalchemy import CursorResult, delete, or_, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vibue.appkeys import MAIL
 from vibue.clock import Clock
-from vibue.mail.transports import MailRejectedError, MailTransport
+from vibue.mail.transports import MailRejectedError, MailTransport, recipient_of
 from vibue.models import QueuedMail
 
 log = logging.getLogger(__name__)
@@ -42,14 +41,6 @@ BACKOFF: tuple[timedelta, ...] = (
 MAX_ATTEMPTS = len(BACKOFF) + 1
 CLAIM_TIMEOUT = timedelta(minutes=5)
 BATCH = 50
-
-
-def recipient_of(message: EmailMessage) -> str:
-    """The first To address (addr-spec only) of a message."""
-    addresses = [addr for _name, addr in getaddresses([str(value) for value in message.get_all("To", [])]) if addr]
-    if not addresses:
-        raise ValueError("message has no To address")
-    return addresses[0]
 
 
 class MailQueue:
@@ -147,7 +138,8 @@ class MailQueue:
         except Exception as exc:  # any failure is retried; the row must never be lost
             await self._failed(queue_id, attempts + 1, exc)
             return False
-        await self._set(queue_id, status="sent", sent_at=self.clock.now(), attempts=attempts + 1)
+        # The body holds the citizen's manage link: once delivered, only the bookkeeping stays.
+        await self._set(queue_id, status="sent", sent_at=self.clock.now(), attempts=attempts + 1, message=b"")
         return True
 
     async def _set(self, queue_id: int, **values: object) -> None:
@@ -206,18 +198,6 @@ class MailQueue:
         """Ask run() to finish after the message in flight."""
         self._stop.set()
         self._wake.set()
-
-    async def purge(self, *, older_than: timedelta) -> int:
-        """Delete sent and failed rows created before now - older_than (they hold personal data)."""
-        cutoff = self.clock.now() - older_than
-        async with self.sessions.begin() as session:
-            result = await session.execute(
-                delete(QueuedMail)
-                .where(or_(QueuedMail.status == "sent", QueuedMail.status == "failed"), QueuedMail.created_at < cutoff)
-                .execution_options(synchronize_session=False)
-            )
-            assert isinstance(result, CursorResult)
-            return int(result.rowcount)
 
 
 async def mail_worker(app: web.Application, *, shutdown_timeout: float = 15.0) -> AsyncIterator[None]:

@@ -14,13 +14,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
 
 from vibue.settings import Settings
+
+
+def recipient_of(message: EmailMessage) -> str:
+    """The first To address (addr-spec only) of a message."""
+    addresses = [addr for _name, addr in getaddresses([str(value) for value in message.get_all("To", [])]) if addr]
+    if not addresses:
+        raise ValueError("message has no To address")
+    return addresses[0]
 
 
 class MailTransport(Protocol):
@@ -102,6 +110,16 @@ class FileOutbox:
             )
         return entries
 
+    def purge(self, *, before: datetime) -> int:
+        """Delete outbox files written before `before` (they hold addresses and booking links)."""
+        stamp = before.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        if not self.folder.is_dir():
+            return 0
+        old = [p for p in self.folder.iterdir() if _OUTBOX_NAME.match(p.name) and p.name < stamp]
+        for path in old:
+            path.unlink(missing_ok=True)
+        return len(old)
+
     def read_message(self, name: str) -> EmailMessage:
         """One message by its file name; only names this outbox writes are accepted."""
         if not _OUTBOX_NAME.match(name):
@@ -121,25 +139,29 @@ class SmtpTransport:
         port: int,
         username: str = "",
         password: str = "",
-        starttls: bool = False,
+        security: str = "auto",
         timeout: float = 10.0,
     ) -> None:
         self.host = host
         self.port = port
         self.username = username
         self.password = password
-        self.starttls = starttls
+        self.security = security
         self.timeout = timeout
 
     async def send(self, message: EmailMessage) -> None:
         try:
             await aiosmtplib.send(
                 message,
+                # Exactly the one address the queue recorded, whatever the headers say.
+                recipients=[recipient_of(message)],
                 hostname=self.host,
                 port=self.port,
                 username=self.username or None,
                 password=self.password or None,
-                start_tls=self.starttls,
+                use_tls=self.security == "tls",
+                # None: STARTTLS whenever the server offers it; True: refuse a server without it.
+                start_tls={"auto": None, "starttls": True}.get(self.security, False),
                 timeout=self.timeout,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
@@ -157,7 +179,7 @@ def make_transport(settings: Settings) -> MailTransport:
             settings.smtp_port,
             username=settings.smtp_username,
             password=settings.smtp_password,
-            starttls=settings.smtp_starttls,
+            security=settings.smtp_security,
             timeout=settings.smtp_timeout,
         )
     return FileOutbox(settings.data_path / "outbox")

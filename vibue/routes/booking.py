@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -79,6 +81,18 @@ def booking_out(appointment: Appointment, ctx: Context, token: str) -> BookingOu
     )
 
 
+async def change(request: web.Request, operation: Callable[..., Awaitable[Appointment]], **args: Any) -> BookingOut:
+    """Confirm, cancel or reschedule through the link's secret, in one unit of work; then send the mail."""
+    limit(request)
+    ctx = context(request)
+    token = request.match_info["token"]
+    async with request.app[SESSIONS].begin() as session:
+        appointment = await operation(session=session, ctx=ctx, token=token, **args)
+        out = booking_out(appointment, ctx, token)
+    ctx.mail.wake()
+    return out
+
+
 @routes.post(
     "/api/reservations",
     roles=PUBLIC,
@@ -135,14 +149,7 @@ async def show(request: web.Request) -> BookingOut:
     errors=("booking_not_found", "reservation_expired"),
 )
 async def confirm(request: web.Request) -> BookingOut:
-    limit(request)
-    ctx = context(request)
-    token = request.match_info["token"]
-    async with request.app[SESSIONS].begin() as session:
-        appointment = await booking.confirm(session=session, ctx=ctx, token=token)
-        out = booking_out(appointment, ctx, token)
-    ctx.mail.wake()
-    return out
+    return await change(request, booking.confirm)
 
 
 @routes.post(
@@ -153,14 +160,7 @@ async def confirm(request: web.Request) -> BookingOut:
     errors=("booking_not_found", "status_conflict"),
 )
 async def cancel(request: web.Request) -> BookingOut:
-    limit(request)
-    ctx = context(request)
-    token = request.match_info["token"]
-    async with request.app[SESSIONS].begin() as session:
-        appointment = await booking.cancel(session=session, ctx=ctx, token=token)
-        out = booking_out(appointment, ctx, token)
-    ctx.mail.wake()
-    return out
+    return await change(request, booking.cancel)
 
 
 @routes.post(
@@ -172,11 +172,4 @@ async def cancel(request: web.Request) -> BookingOut:
     errors=("booking_not_found", "slot_taken", "slot_unavailable", "status_conflict"),
 )
 async def reschedule(request: web.Request, body: RescheduleIn) -> BookingOut:
-    limit(request)
-    ctx = context(request)
-    token = request.match_info["token"]
-    async with request.app[SESSIONS].begin() as session:
-        appointment = await booking.reschedule(session=session, ctx=ctx, token=token, start=body.start)
-        out = booking_out(appointment, ctx, token)
-    ctx.mail.wake()
-    return out
+    return await change(request, booking.reschedule, start=body.start)

@@ -129,9 +129,13 @@ async def slots(request: web.Request, query: SlotsQuery) -> SlotsOut:
         unit, concern, location = await catalog.resolve_offer(
             session=session, unit_id=query.unit, concern_id=query.concern, location_id=query.location
         )
-        common = {"session": session, "unit_id": unit.id, "concern": concern, "location": location, "now": now}
-        days = await free_slots(**common, first_day=first_day, days=query.days, tz=tz, window=window)  # type: ignore[arg-type]
-        upcoming = await next_free_slot(**common, tz=tz, window=window)  # type: ignore[arg-type]
+        days = await free_slots(
+            session=session, unit_id=unit.id, concern=concern, location=location,
+            first_day=first_day, days=query.days, now=now, tz=tz, window=window,
+        )  # fmt: skip
+        upcoming = await next_free_slot(
+            session=session, unit_id=unit.id, concern=concern, location=location, now=now, tz=tz, window=window
+        )
     return SlotsOut(
         timezone=settings.timezone,
         next_free=SlotOut(start=upcoming.start, end=upcoming.end) if upcoming else None,

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from vibue.appkeys import ENGINE
 from vibue.db import ping
+from vibue.middleware import error_response
 from vibue.routing import PUBLIC, Routes
 
 log = logging.getLogger("vibue.health")
@@ -26,5 +27,5 @@ async def healthz(request: web.Request) -> web.StreamResponse | Health:
         await ping(request.app[ENGINE])
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         log.warning("health check: database unreachable (%s)", type(exc).__name__)
-        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+        return error_response(request, 503, "database_unavailable")
     return Health(status="ok")

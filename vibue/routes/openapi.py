@@ -76,7 +76,12 @@ def _operation(endpoint: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
     if not endpoint.public:
         op["security"] = [{"staffSession": []}]
     params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1} if name.endswith("_id") else {"type": "string"},
+        }
         for name in path_parameters(endpoint.path)
     ]
     if endpoint.query is not None:

@@ -81,3 +81,33 @@ export function withQuery(path, params) {
   const s = q.toString();
   return s ? `${path}?${s}` : path;
 }
+
+// Office settings from GET /api/config, fetched once per page. Until (or unless) the
+// server answers, these defaults stand in; they mirror the server's own defaults.
+export const CONFIG_DEFAULTS = Object.freeze({
+  timezone: 'Europe/Berlin',
+  city_name: '',
+  reservation_minutes: 15,
+  languages: ['de', 'en'],
+});
+
+let configPromise = null;
+
+/** The office settings (cached promise; never rejects: falls back to CONFIG_DEFAULTS). */
+export function getConfig() {
+  if (!configPromise) {
+    configPromise = getJSON('/api/config', { cache: 'no-cache' })
+      .then((data) => {
+        const config = { ...CONFIG_DEFAULTS, ...(data && typeof data === 'object' ? data : {}) };
+        const minutes = Number(config.reservation_minutes);
+        config.reservation_minutes = Number.isInteger(minutes) && minutes > 0
+          ? minutes : CONFIG_DEFAULTS.reservation_minutes;
+        return config;
+      })
+      .catch((err) => {
+        console.warn('GET /api/config failed; using defaults', err);
+        return { ...CONFIG_DEFAULTS };
+      });
+  }
+  return configPromise;
+}

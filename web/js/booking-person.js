@@ -3,6 +3,13 @@
 import { t } from './i18n.js';
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// The server's limits (vibue/schemas.py); the inputs' maxlength attributes say the same.
+export const MAX_LENGTH = Object.freeze({ name: 120, email: 254, phone: 40 });
+
+/** Length in code points, as the server (Python) counts. */
+function chars(text) {
+  return Array.from(text).length;
+}
 
 /** Put stored details into the form. */
 export function fillPerson(form, person) {
@@ -25,9 +32,16 @@ export function readPerson(form) {
 /** Client-side checks; keys are the input names (same as the API's field names). */
 export function validatePerson(person) {
   const problems = {};
-  if (!person.name.trim()) problems.name = t('validation.nameRequired');
-  if (!person.email.trim()) problems.email = t('validation.emailRequired');
-  else if (!EMAIL_RE.test(person.email.trim())) problems.email = t('validation.emailInvalid');
+  const name = person.name.trim();
+  const email = person.email.trim();
+  if (!name) problems.name = t('validation.nameRequired');
+  else if (chars(name) > MAX_LENGTH.name) problems.name = t('validation.tooLong', { max: MAX_LENGTH.name });
+  if (!email) problems.email = t('validation.emailRequired');
+  else if (chars(email) > MAX_LENGTH.email) problems.email = t('validation.tooLong', { max: MAX_LENGTH.email });
+  else if (!EMAIL_RE.test(email)) problems.email = t('validation.emailInvalid');
+  if (chars(person.phone.trim()) > MAX_LENGTH.phone) {
+    problems.phone = t('validation.tooLong', { max: MAX_LENGTH.phone });
+  }
   if (!person.privacy) problems.privacy_consent = t('validation.privacyRequired');
   return problems;
 }

@@ -24,10 +24,14 @@ let state = loadState();
 let current = 1;
 let picker = null;
 let pickerKey = '';
+let holdMinutes = null; // reservation_minutes from /api/config, set in main()
 const catalog = { units: null, concerns: null, concernsFor: null, locations: null, locationsFor: null };
 
 const alertEl = $('#booking-alert');
 const form = $('#details-form');
+
+// Server error codes meaning "this slot cannot be had any more, pick another one".
+const SLOT_GONE = new Set(['slot_taken', 'slot_unavailable']);
 
 // ---- data -------------------------------------------------------------------------
 
@@ -308,12 +312,15 @@ async function submit(event) {
     });
     showResult(reservation);
   } catch (err) {
-    if (err.code === 'slot_taken') {
+    if (SLOT_GONE.has(err.code)) {
+      // The chosen slot went while step 5 was filled in (booked by someone else, or now
+      // inside the lead time): choose again in step 4 with fresh slots; the personal
+      // data stays in the form and in the stored state.
       state.slot = null;
       saveState(state);
-      if (picker) picker.selectedStart = null;
+      if (picker) picker.selectedStart = null; // showStep(4) reloads the picker's page
       showStep(4, { keepAlert: true });
-      showAlert(alertEl, errorMessage(err));
+      showAlert(alertEl, err.serverMessage || t('step4.choiceGone'));
     } else {
       showFormError(form, alertEl, err);
       if (!form.querySelector('[aria-invalid="true"]')) alertEl.scrollIntoView({ block: 'center' });
@@ -327,10 +334,12 @@ let lastResult = null;
 
 function renderResultTexts() {
   const { reservation, email } = lastResult;
+  const minutes = holdMinutes;
   $('#result-email').textContent = t('result.email', { email });
   $('#result-hold').textContent = reservation.reserved_until
-    ? t('result.holdUntil', { time: formatTime(reservation.reserved_until) })
-    : t('result.hold');
+    ? t('result.holdUntil', { time: formatTime(reservation.reserved_until), minutes })
+    : t('result.hold', { minutes });
+  $('#result-no-mail').textContent = t('result.noMail', { minutes });
   $('#result-reference').textContent = reservation.reference;
   document.title = t('booking.docTitleDone');
 }
@@ -398,7 +407,7 @@ function wire() {
 }
 
 async function main() {
-  await initPage();
+  holdMinutes = (await initPage()).reservation_minutes;
   wire();
   fillPerson();
   try {

@@ -4,7 +4,7 @@ import { getJSON, postJSON, withQuery } from './api.js';
 import { $, h } from './dom.js';
 import { clearAlert, errorMessage, showAlert } from './forms.js';
 import { onLanguageChange, t } from './i18n.js';
-import { addDays, clockNow, formatDay, formatTimeRange, todayBerlin } from './format.js';
+import { addDays, clockNow, formatDay, formatTimeRange, todayInZone } from './format.js';
 import { channelLabel, roleLabel, statusLabel } from './labels.js';
 import { initPage } from './page.js';
 
@@ -33,7 +33,7 @@ async function call(promise) {
 }
 
 function selectedDate() {
-  return dateInput.value || todayBerlin();
+  return dateInput.value || todayInZone();
 }
 
 // ---- rendering ---------------------------------------------------------------------
@@ -50,13 +50,14 @@ function renderDay() {
   const rows = $('#day-rows');
   if (!day) return;
   if (!day.appointments.length) {
-    rows.replaceChildren(h('tr', {}, h('td', { colspan: '5' }, t('clerk.noAppointments'))));
+    rows.replaceChildren(h('tr', {}, h('td', { colspan: '6' }, t('clerk.noAppointments'))));
     return;
   }
-  const sorted = [...day.appointments].sort((a, b) => new Date(a.start) - new Date(b.start));
-  rows.replaceChildren(...sorted.map((a) => h('tr', { 'data-reference': a.reference, 'data-status': a.status },
+  // Kept in the server's order (by start, cancelled ones last).
+  rows.replaceChildren(...day.appointments.map((a) => h('tr', { 'data-reference': a.reference, 'data-status': a.status },
     h('td', {}, formatTimeRange(a.start, a.end)),
     h('td', {}, a.concern.name),
+    h('td', {}, a.location ? a.location.name : ''),
     h('td', {}, a.citizen_name || t('clerk.anonymous')),
     h('td', {}, channelLabel(a.channel)),
     h('td', {}, h('span', { class: `status status-${a.status}` }, statusLabel(a.status))))));
@@ -99,7 +100,7 @@ function takeCounts(answer) {
 
 async function loadDay({ quiet = false } = {}) {
   const date = selectedDate();
-  const today = todayBerlin();
+  const today = todayInZone();
   try {
     const answer = await call(getJSON(withQuery('/api/clerk/day', { date })));
     if (date !== selectedDate()) return; // the clerk picked another day meanwhile
@@ -131,7 +132,7 @@ async function recordWalkin(concern) {
     status.textContent = t('clerk.walkinRecorded', { name: concern.name, count: counts.get(concern.id) });
     window.clearTimeout(statusTimer);
     statusTimer = window.setTimeout(() => { status.textContent = ''; }, 6000);
-    if (selectedDate() === todayBerlin()) loadDay({ quiet: true });
+    if (selectedDate() === todayInZone()) loadDay({ quiet: true });
   } catch (err) {
     showAlert(alertEl, errorMessage(err));
   }
@@ -156,7 +157,7 @@ function shiftDay(days) {
 
 async function main() {
   await initPage();
-  dateInput.value = todayBerlin();
+  dateInput.value = todayInZone();
   renderDay();
   try {
     staff = (await call(getJSON('/api/staff/me'))).staff;
@@ -174,7 +175,7 @@ async function main() {
     loadDay();
   });
   $('#day-today').addEventListener('click', () => {
-    dateInput.value = todayBerlin();
+    dateInput.value = todayInZone();
     loadDay();
   });
   $('#day-prev').addEventListener('click', () => shiftDay(-1));

@@ -206,7 +206,8 @@ async function submitReschedule() {
     renderBooking();
     showOutcome('rescheduled');
   } catch (err) {
-    if (err.code === 'slot_taken' && picker) {
+    // Booked by someone else, or slipped under the lead time meanwhile: choose again.
+    if ((err.code === 'slot_taken' || err.code === 'slot_unavailable') && picker) {
       showAlert(alertEl, errorMessage(err));
       newSlot = null;
       $('#reschedule-choice').textContent = t('manage.rescheduleNone');

@@ -5,7 +5,7 @@ import { h } from './dom.js';
 import { errorMessage } from './forms.js';
 import { t } from './i18n.js';
 import {
-  addDays, berlinDate, formatDateTime, formatClock, formatDay, formatDayShort, todayBerlin,
+  addDays, zoneDate, formatDateTime, formatClock, formatDay, formatDayShort, todayInZone,
 } from './format.js';
 
 const PAGE_DAYS = 7;
@@ -28,10 +28,10 @@ export class SlotPicker {
     this.onPage = onPage;
     this.selectedStart = selectedStart;
     this.idPrefix = idPrefix;
-    this.today = todayBerlin();
+    this.today = todayInZone();
     this.from = from && from >= this.today ? from : this.today;
     this.data = null;
-    this.day = selectedStart ? berlinDate(new Date(selectedStart)) : null;
+    this.day = selectedStart ? zoneDate(new Date(selectedStart)) : null;
     this.requestNo = 0;
     this.build();
   }
@@ -96,7 +96,7 @@ export class SlotPicker {
   pickDay() {
     const days = this.days();
     const dates = days.map((d) => d.date);
-    const selectedDay = this.selectedStart ? berlinDate(new Date(this.selectedStart)) : null;
+    const selectedDay = this.selectedStart ? zoneDate(new Date(this.selectedStart)) : null;
     if (selectedDay && dates.includes(selectedDay)) this.day = selectedDay;
     else if (!dates.includes(this.day)) {
       const withSlots = days.find((d) => d.slots.length);
@@ -107,7 +107,7 @@ export class SlotPicker {
   /** A choice kept from earlier may have been taken meanwhile: drop it and say so. */
   checkKeptChoice() {
     if (!this.selectedStart) return;
-    const day = this.days().find((d) => d.date === berlinDate(new Date(this.selectedStart)));
+    const day = this.days().find((d) => d.date === zoneDate(new Date(this.selectedStart)));
     if (!day) return; // not on this page, cannot tell
     const still = day.slots.some((s) => sameInstant(s.start, this.selectedStart));
     if (!still) {
@@ -155,7 +155,7 @@ export class SlotPicker {
   async takeNextFree() {
     const slot = this.data && this.data.next_free;
     if (!slot) return;
-    const date = berlinDate(new Date(slot.start));
+    const date = zoneDate(new Date(slot.start));
     this.selectedStart = slot.start;
     this.day = date;
     if (!this.days().some((d) => d.date === date)) await this.load(date);

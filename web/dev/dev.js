@@ -1,12 +1,14 @@
 // /dev (development mode only): demo accounts with live TOTP codes, and the mail outbox.
+// Served as /dev/assets/dev.js and never under /static; the shared modules are imported
+// by their absolute /static URLs, so they are the very same module instances the pages use.
 
-import { getJSON } from './api.js';
-import { $, h } from './dom.js';
-import { announce, clearAlert, errorMessage, showAlert } from './forms.js';
-import { locale, onLanguageChange, t } from './i18n.js';
-import { clockNow, TIME_ZONE } from './format.js';
-import { roleLabel } from './labels.js';
-import { initPage } from './page.js';
+import { getJSON } from '/static/js/api.js';
+import { $, h } from '/static/js/dom.js';
+import { announce, clearAlert, errorMessage, showAlert } from '/static/js/forms.js';
+import { locale, onLanguageChange, t } from '/static/js/i18n.js';
+import { clockNow, timeZone } from '/static/js/format.js';
+import { roleLabel } from '/static/js/labels.js';
+import { initPage } from '/static/js/page.js';
 
 const ACCOUNTS_EVERY_S = 5;
 const OUTBOX_EVERY_MS = 10_000;
@@ -94,7 +96,7 @@ function formatMailDate(value) {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return value || '';
   return new Intl.DateTimeFormat(locale(), {
-    timeZone: TIME_ZONE, dateStyle: 'medium', timeStyle: 'medium',
+    timeZone: timeZone(), dateStyle: 'medium', timeStyle: 'medium',
   }).format(d);
 }
 
