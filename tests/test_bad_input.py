@@ -197,3 +197,12 @@ async def test_unexpected_validation_kinds_get_a_readable_message(client: TestCl
     response = await post_json(client, "/api/reservations", reservation(o, MONDAY_8, unit_id=1.5))
     message = (await response.json())["error"]["fields"]["unit_id"]
     assert not message.startswith("field."), message
+
+
+async def test_clerk_day_refuses_dates_outside_the_calendar(client: TestClient[Any, Any]) -> None:
+    from tests.helpers import sign_in_demo
+
+    await sign_in_demo(client, "clerk")
+    response = await client.get("/api/clerk/day?date=9999-12-31")
+    assert response.status == 422
+    assert_error_shape(await response.json(), "validation_failed")

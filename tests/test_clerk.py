@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.helpers import post_json, sign_in, sign_in_demo
+from tests.helpers import post_json, sign_in, sign_in_demo, sign_out
 from vibue.appkeys import SESSIONS
-from vibue.models import Appointment, AuditEntry, Concern, Location
+from vibue.models import Appointment, AuditEntry, Concern, Location, ServiceUnit
 from vibue.seed import DEMO_STAFF
 
 DEMO_PASSWORDS = {d.username: d.password for d in DEMO_STAFF}
@@ -32,22 +32,28 @@ async def insert_appointment(
     status: str = "confirmed",
     channel: str = "video",
     name: str = "Erika Mustermann",
+    unit: str | None = None,
+    reserved_until: datetime | None = None,
 ) -> int:
+    """Insert an appointment; the unit defaults to the Bürgeramt that serves on that channel."""
+    unit = unit or ("buergeramt-virtuell" if channel == "video" else "buergeramt-vor-ort")
     async with client.app[SESSIONS].begin() as session:
         concern_row = await session.scalar(select(Concern).where(Concern.slug == concern))
         location_row = await session.scalar(select(Location).where(Location.slug == location))
+        unit_row = await session.scalar(select(ServiceUnit).where(ServiceUnit.slug == unit))
         assert concern_row is not None
         assert location_row is not None
-        await session.refresh(concern_row, ["units"])
+        assert unit_row is not None
         appointment = Appointment(
             reference=reference,
-            unit_id=concern_row.units[0].id,
+            unit_id=unit_row.id,
             concern_id=concern_row.id,
             location_id=location_row.id,
             channel=channel,
             status=status,
             start_at=start,
             end_at=start + timedelta(minutes=10),
+            reserved_until=reserved_until,
             citizen_name=name,
             citizen_email="erika@example.org",
             created_at=start,
@@ -77,7 +83,7 @@ async def test_day_lists_the_local_day_with_cancelled_last(client):
     # 00:00 local on the next day, and 23:59 local on the day before: both outside.
     await insert_appointment(client, reference="VB-NNNNNN", start=datetime(2026, 12, 1, 23, 0, tzinfo=UTC))
     await insert_appointment(client, reference="VB-PPPPPP", start=datetime(2026, 11, 30, 22, 59, tzinfo=UTC))
-    await sign_in_demo(client, "clerk")
+    await sign_in_demo(client, "admin")  # sees every unit and location
 
     response = await client.get("/api/clerk/day", params={"date": "2026-12-01"})
     assert response.status == 200
@@ -102,6 +108,67 @@ async def test_day_lists_the_local_day_with_cancelled_last(client):
 
     english = await client.get("/api/clerk/day", params={"date": "2026-12-01"}, headers={"Accept-Language": "en"})
     assert (await english.json())["appointments"][0]["concern"]["name"] == "Certificate of registration"
+
+
+async def test_clerks_see_only_their_units_and_locations(client):
+    day = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # Tuesday
+    video = await insert_appointment(client, reference="VB-VVVVVV", start=day)
+    mitte = await insert_appointment(
+        client,
+        reference="VB-MMMMMM",
+        start=day + timedelta(minutes=30),
+        location="buergeramt-mitte",
+        channel="on_site",
+        concern="an-ummeldung",
+    )
+    # Another unit at s.berger's location: the location alone does not open it to her.
+    care = await insert_appointment(
+        client,
+        reference="VB-PFLEGE",
+        start=day + timedelta(hours=1),
+        unit="pflegestuetzpunkt",
+        concern="pflegeberatung",
+    )
+
+    async def listed() -> list[int]:
+        response = await client.get("/api/clerk/day", params={"date": "2026-12-01"})
+        assert response.status == 200
+        return [a["id"] for a in (await response.json())["appointments"]]
+
+    await sign_in(client, None, "s.berger", DEMO_PASSWORDS["s.berger"])  # Bürgeramt Virtuell at bv-video
+    assert await listed() == [video]
+    await sign_out(client)
+    # Shifts on any weekday count: m.yilmaz serves bv-video on Thursdays only, the list is Tuesday's.
+    await sign_in(client, None, "m.yilmaz", DEMO_PASSWORDS["m.yilmaz"])
+    assert await listed() == [video, mitte]
+    await sign_out(client)
+    await sign_in(client, None, "l.hoffmann", DEMO_PASSWORDS["l.hoffmann"])  # Pflegestützpunkt
+    assert await listed() == [care]
+    await sign_out(client)
+    await sign_in_demo(client, "admin")
+    assert await listed() == [video, mitte, care]
+
+
+async def test_expired_reservations_are_not_listed(client, clock):
+    now = clock.now()
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    await insert_appointment(
+        client, reference="VB-XXXXXX", start=start, status="reserved", reserved_until=now - timedelta(seconds=1)
+    )
+    await insert_appointment(client, reference="VB-ENDNOW", start=start, status="reserved", reserved_until=now)
+    held = await insert_appointment(
+        client,
+        reference="VB-HELDHH",
+        start=start + timedelta(minutes=10),
+        status="reserved",
+        reserved_until=now + timedelta(minutes=5),
+    )
+    await sign_in_demo(client, "clerk")
+    data = await (await client.get("/api/clerk/day", params={"date": "2026-12-01"})).json()
+    assert [(a["id"], a["status"]) for a in data["appointments"]] == [(held, "reserved")]
+    clock.advance(minutes=5)
+    data = await (await client.get("/api/clerk/day", params={"date": "2026-12-01"})).json()
+    assert data["appointments"] == []
 
 
 async def test_day_defaults_to_today_in_the_office_time_zone(client, clock):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from vibue.errors import RateLimited
@@ -17,10 +18,10 @@ class Ticks:
         return self.now
 
 
-def request(peer: str, forwarded: str | None = None):  # type: ignore[no-untyped-def]
+def request(peer: str, forwarded: str | None = None) -> web.Request:
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
     transport_request = make_mocked_request("POST", "/api/reservations", headers=headers)
-    transport_request._transport_peername = (peer, 40000)  # type: ignore[attr-defined]
+    transport_request._transport_peername = (peer, 40000)
     return transport_request
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -11,7 +12,7 @@ import pyotp
 from sqlalchemy import select
 
 from tests.helpers import DEFAULT_PASSWORD, STAFF_COOKIE, add_staff, cookie, csrf_headers, post_json, sign_in, sign_out
-from vibue import staff_auth, totp
+from vibue import passwords, staff_auth, totp
 from vibue.appkeys import SESSIONS
 from vibue.i18n import translate
 from vibue.models import AuditEntry, Staff
@@ -202,6 +203,90 @@ async def test_inactive_staff_cannot_sign_in(client, clock):
         assert row is not None
         row.active = False
     assert_invalid(*await login(client, "clerk1", PASSWORD, totp.code_at(secret, clock.now())))
+
+
+async def test_unknown_names_lock_like_real_accounts(client, clock):
+    """Five failures lock any name for 15 minutes, so 423 does not reveal that an account exists."""
+    staff_id, _ = await add_staff(client.app[SESSIONS], "gone")
+    async with client.app[SESSIONS].begin() as session:
+        row = await session.get(Staff, staff_id)
+        assert row is not None
+        row.active = False
+    for name in ("nobody", "gone"):
+        for spelling in (name, name.upper(), f" {name} ", name.title(), name):
+            clock.advance(seconds=1)
+            assert_invalid(*await login(client, spelling, PASSWORD, ""))
+        status, data = await login(client, name, PASSWORD, "")
+        assert status == 423, name
+        assert data["error"] == {"code": "account_locked", "message": LOCKED_DE, "fields": {}}
+    assert_invalid(*await login(client, "somebody-else", PASSWORD, ""))  # counted per name
+
+    clock.advance(minutes=14, seconds=58)  # "gone" was locked last, "nobody" five seconds before
+    assert (await login(client, "GONE", PASSWORD, ""))[0] == 423
+    clock.advance(seconds=3)
+    assert_invalid(*await login(client, "gone", PASSWORD, ""))
+
+    entries = await audit_entries(client)
+    locks = [e for e in entries if e.action == "staff.locked"]
+    assert [(e.subject, e.details["reason"]) for e in locks] == [("", "unknown_user"), ("", "inactive")]
+    refused = [e for e in entries if e.action == "staff.sign_in_refused"]
+    assert [(e.actor, e.subject) for e in refused] == [("anonymous", "")] * 3
+    everything = json.dumps([(e.actor, e.subject, e.details) for e in entries])
+    assert "nobody" not in everything.lower()
+    assert "somebody" not in everything
+
+
+async def test_locked_refusals_still_verify_the_password(client, clock, settings):
+    """The locked paths do the same argon2 work as the others: the verifier runs before deciding."""
+    staff_id, _ = await add_staff(client.app[SESSIONS], "clerk1")
+    async with client.app[SESSIONS].begin() as session:
+        row = await session.get(Staff, staff_id)
+        assert row is not None
+        row.locked_until = clock.now() + timedelta(minutes=10)
+    calls: list[str] = []
+
+    async def counting_verify(password_hash: str, password: str) -> bool:
+        calls.append("dummy" if password_hash == passwords.DUMMY_HASH else "account")
+        return await passwords.verify_password(password_hash, password)
+
+    names = staff_auth.UnknownNames(settings.secret_key)
+    for _ in range(5):
+        names.fail("nobody", clock.now())
+
+    async def attempt(username: str) -> int | None:
+        async with client.app[SESSIONS].begin() as session:
+            outcome = await staff_auth.sign_in(
+                session=session,
+                username=username,
+                password=PASSWORD,
+                code="",
+                now=clock.now(),
+                secret_key=settings.secret_key,
+                city_name=settings.city_name,
+                unknown_names=names,
+                verify=counting_verify,
+            )
+        return None if outcome.error is None else outcome.error.status
+
+    assert await attempt("clerk1") == 423
+    assert await attempt("nobody") == 423
+    assert calls == ["account", "dummy"]
+
+
+def test_unknown_names_memory_is_bounded_and_expires(clock):
+    names = staff_auth.UnknownNames("k" * 40, max_entries=3)
+    for index in range(10):
+        names.fail(f"name-{index}", clock.now())
+    assert len(names) == 3
+    for _ in range(5):
+        names.fail("name-9", clock.now())
+    assert names.is_locked("NAME-9", clock.now())
+    assert len(names) == 3
+    clock.advance(minutes=15)
+    assert not names.is_locked("name-9", clock.now())
+    names.fail("fresh-1", clock.now())
+    names.fail("fresh-2", clock.now())
+    assert len(names) == 2  # the expired entries made room, the fresh one stayed
 
 
 async def test_enrolment_end_to_end(client, clock, settings):

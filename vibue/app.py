@@ -12,7 +12,18 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from aiohttp import web
 
 from vibue import middleware, pages
-from vibue.appkeys import BOOKING_LOCKS, CLOCK, ENDPOINTS, ENGINE, MAIL, POLICY, RATE_LIMITER, SESSIONS, SETTINGS
+from vibue.appkeys import (
+    BOOKING_LOCKS,
+    CLOCK,
+    ENDPOINTS,
+    ENGINE,
+    MAIL,
+    POLICY,
+    RATE_LIMITER,
+    SESSIONS,
+    SETTINGS,
+    UNKNOWN_NAMES,
+)
 from vibue.clock import Clock, SystemClock
 from vibue.db import make_engine, make_sessionmaker, migrate
 from vibue.locks import KeyedLocks
@@ -26,6 +37,7 @@ from vibue.routes import ROUTE_GROUPS
 from vibue.routing import MAX_BODY_BYTES, add_routes
 from vibue.seed import seed_demo
 from vibue.settings import Settings
+from vibue.staff_auth import UnknownNames
 
 log = logging.getLogger("vibue")
 
@@ -58,6 +70,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, setups: Iterab
     app[POLICY] = load_policy(project_path(settings.policy_file))
     app[RATE_LIMITER] = RateLimiter(settings.secret_key, proxies=settings.proxies)
     app[BOOKING_LOCKS] = KeyedLocks()
+    app[UNKNOWN_NAMES] = UnknownNames(settings.secret_key)
     app.on_response_prepare.append(middleware.security_headers)
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(mail_worker)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from vibue.policy import Policy
     from vibue.ratelimit import RateLimiter
     from vibue.routing import Endpoint
+    from vibue.staff_auth import UnknownNames
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -26,6 +27,7 @@ POLICY: web.AppKey[Policy] = web.AppKey("policy")
 MAIL: web.AppKey[MailQueue] = web.AppKey("mail")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 BOOKING_LOCKS: web.AppKey[KeyedLocks] = web.AppKey("booking_locks")
+UNKNOWN_NAMES: web.AppKey[UnknownNames] = web.AppKey("unknown_names")
 ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
 
 # Per-request state, set by vibue.middleware.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,11 @@ from vibue.models import Staff
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 ENROLMENT_MINUTES = 10
+# Names without an active account tracked at once; beyond it the oldest entries are dropped.
+MAX_UNKNOWN_NAMES = 10_000
+
+# (password hash, password) -> matches; injectable so tests can see that it ran.
+Verifier = Callable[[str, str], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,72 @@ def enrolment_token_valid(token: str, *, secret_key: str, staff: Staff, now: dat
     )
 
 
+# --- lockout for names without an active account ---
+
+
+@dataclass
+class _Strikes:
+    failures: int
+    last: datetime
+    locked_until: datetime | None = None
+
+
+class UnknownNames:
+    """Failure counts for user names without an active account, so they lock like real ones.
+
+    Otherwise "423 after five tries" would tell an attacker which names exist. Kept in process
+    memory (one instance per app), bounded, keyed by an HMAC of the case-folded name: the name
+    itself is never stored. An entry expires LOCK_MINUTES after its last failure or lock.
+    """
+
+    def __init__(self, secret_key: str, *, max_entries: int = MAX_UNKNOWN_NAMES) -> None:
+        self._secret = secret_key.encode()
+        self._max = max_entries
+        self._strikes: dict[str, _Strikes] = {}
+
+    def __len__(self) -> int:
+        return len(self._strikes)
+
+    def _key(self, username: str) -> str:
+        return hmac.new(self._secret, username.strip().casefold().encode(), hashlib.sha256).hexdigest()
+
+    def _current(self, key: str, now: datetime) -> _Strikes | None:
+        strikes = self._strikes.get(key)
+        if strikes is None:
+            return None
+        ends = strikes.locked_until or strikes.last + timedelta(minutes=LOCK_MINUTES)
+        if ends <= now:
+            del self._strikes[key]
+            return None
+        return strikes
+
+    def is_locked(self, username: str, now: datetime) -> bool:
+        strikes = self._current(self._key(username), now)
+        return strikes is not None and strikes.locked_until is not None
+
+    def fail(self, username: str, now: datetime) -> bool:
+        """Count one failure; True when it locks the name for LOCK_MINUTES."""
+        key = self._key(username)
+        strikes = self._current(key, now)
+        if strikes is None:
+            self._make_room(now)
+            strikes = self._strikes[key] = _Strikes(failures=0, last=now)
+        strikes.failures += 1
+        strikes.last = now
+        if strikes.failures >= MAX_FAILURES:
+            strikes.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            return True
+        return False
+
+    def _make_room(self, now: datetime) -> None:
+        if len(self._strikes) < self._max:
+            return
+        for key in list(self._strikes):
+            self._current(key, now)  # drops the expired ones
+        while len(self._strikes) >= self._max:  # a flood of names: forget the oldest
+            del self._strikes[next(iter(self._strikes))]
+
+
 # --- bookkeeping ---
 
 
@@ -140,6 +212,15 @@ async def _fail(*, session: AsyncSession, staff: Staff, now: datetime, reason: s
             minutes=LOCK_MINUTES,
             failures=failures,
         )
+
+
+def _refuse_locked(*, session: AsyncSession, staff: Staff | None, now: datetime) -> Outcome:
+    """Audit a refused attempt on a locked account (or locked unknown name) and say so."""
+    subject = "" if staff is None else actor(staff)
+    audit.record(
+        session=session, at=now, actor="anonymous", action="staff.sign_in_refused", subject=subject, reason="locked"
+    )
+    return Outcome(error=Locked("account_locked"))
 
 
 async def _accept_step(*, session: AsyncSession, staff: Staff, step: int) -> bool:
@@ -193,26 +274,30 @@ async def sign_in(
     now: datetime,
     secret_key: str,
     city_name: str,
+    unknown_names: UnknownNames,
+    verify: Verifier = passwords.verify_password,
 ) -> Outcome:
-    """Check user name, password and code. Staff without an authenticator get an enrolment instead."""
-    staff = await find_staff(session=session, username=username)
-    if staff is None or not staff.active:
-        # Same work as for a real account, so the answer time does not reveal which names exist.
-        await passwords.verify_password(passwords.DUMMY_HASH, password)
-        reason = "unknown_user" if staff is None else "inactive"
+    """Check user name, password and code. Staff without an authenticator get an enrolment instead.
+
+    The password is always verified first (against a dummy hash for names without an active
+    account), so refusals of every kind cost the same time and do not reveal which names exist.
+    """
+    found = await find_staff(session=session, username=username)
+    staff = found if found is not None and found.active else None
+    password_ok = await verify(passwords.DUMMY_HASH if staff is None else staff.password_hash, password)
+    if staff is None:
+        if unknown_names.is_locked(username, now):
+            return _refuse_locked(session=session, staff=None, now=now)
+        reason = "unknown_user" if found is None else "inactive"
         audit.record(session=session, at=now, actor="anonymous", action="staff.sign_in_failed", reason=reason)
+        if unknown_names.fail(username, now):
+            audit.record(
+                session=session, at=now, actor="system", action="staff.locked", reason=reason, minutes=LOCK_MINUTES
+            )
         return Outcome(error=Unauthorized("invalid_credentials"))
     if is_locked(staff, now):
-        audit.record(
-            session=session,
-            at=now,
-            actor="anonymous",
-            action="staff.sign_in_refused",
-            subject=actor(staff),
-            reason="locked",
-        )
-        return Outcome(error=Locked("account_locked"))
-    if not await passwords.verify_password(staff.password_hash, password):
+        return _refuse_locked(session=session, staff=staff, now=now)
+    if not password_ok:
         await _fail(session=session, staff=staff, now=now, reason="wrong_password")
         return Outcome(error=Unauthorized("invalid_credentials"))
     if not staff.totp_enrolled:
@@ -258,15 +343,7 @@ async def finish_enrolment(*, session: AsyncSession, token: str, code: str, now:
         audit.record(session=session, at=now, actor="anonymous", action="staff.enrolment_failed", reason="token")
         return Outcome(error=Unauthorized("enrolment_invalid"))
     if is_locked(staff, now):
-        audit.record(
-            session=session,
-            at=now,
-            actor="anonymous",
-            action="staff.sign_in_refused",
-            subject=actor(staff),
-            reason="locked",
-        )
-        return Outcome(error=Locked("account_locked"))
+        return _refuse_locked(session=session, staff=staff, now=now)
     reason = await _check_code(session=session, staff=staff, code=code, now=now)
     if reason is not None:
         await _fail(session=session, staff=staff, now=now, reason=f"enrolment_{reason}")

@@ -1,7 +1,9 @@
 """The clerk's desk: today's appointments, on-site concerns and counting walk-ins.
 
-The day list shows every booked appointment (video and on site) starting on that local day,
-ordered by start; cancelled ones come last so the working list stays on top. Walk-ins carry no
+The day list shows the booked appointments (video and on site) starting on that local day,
+ordered by start; cancelled ones come last so the working list stays on top. A clerk sees only
+the unit and location pairs they have shifts for (data minimisation), an admin sees all.
+Reservations that expired unconfirmed are no appointments and never shown. Walk-ins carry no
 personal data and are only counted per concern.
 """
 
@@ -13,17 +15,17 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, exists, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from vibue import audit, staff_auth
+from vibue import audit, booking, staff_auth
 from vibue.appkeys import CLOCK, SESSIONS, SETTINGS
 from vibue.errors import NotFound
 from vibue.i18n import localized, request_language
 from vibue.models import Appointment, Capacity, Concern, Location, Staff
-from vibue.references import new_reference
 from vibue.routing import CLERK, Routes
+from vibue.schemas import Day, Named
 
 routes = Routes("clerk")
 
@@ -33,17 +35,12 @@ WALK_IN = "walk_in"
 # --- wire models ---
 
 
-class DayQuery(BaseModel):
+class ClerkDayQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    date: dt.date | None = Field(default=None, description="Local day (YYYY-MM-DD); today when left out.")
+    date: Day | None = Field(default=None, description="Local day (YYYY-MM-DD); today when left out.")
 
 
-class Named(BaseModel):
-    id: int
-    name: str
-
-
-class DayAppointment(BaseModel):
+class ClerkAppointment(BaseModel):
     id: int
     reference: str
     start: datetime
@@ -61,13 +58,13 @@ class WalkInCount(BaseModel):
     count: int
 
 
-class DayOut(BaseModel):
+class ClerkDayOut(BaseModel):
     date: dt.date
-    appointments: list[DayAppointment]
+    appointments: list[ClerkAppointment]
     walk_ins: list[WalkInCount]
 
 
-class ConcernsOut(BaseModel):
+class ClerkConcernsOut(BaseModel):
     concerns: list[Named]
 
 
@@ -92,14 +89,35 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-async def day_appointments(*, session: AsyncSession, day: date, tz: ZoneInfo) -> list[Appointment]:
+async def day_appointments(
+    *, session: AsyncSession, day: date, tz: ZoneInfo, viewer: Staff, now: datetime
+) -> list[Appointment]:
+    """The appointments of `day` that `viewer` may see, cancelled ones last."""
     start, end = day_bounds(day, tz)
+    lapsed = and_(
+        Appointment.status == "reserved",
+        or_(Appointment.reserved_until.is_(None), Appointment.reserved_until <= now),
+    )
     query = (
         select(Appointment)
         .options(selectinload(Appointment.concern), selectinload(Appointment.location))
-        .where(Appointment.start_at >= start, Appointment.start_at < end, Appointment.channel != WALK_IN)
+        .where(
+            Appointment.start_at >= start,
+            Appointment.start_at < end,
+            Appointment.channel != WALK_IN,
+            not_(lapsed),
+        )
         .order_by(case((Appointment.status == "cancelled", 1), else_=0), Appointment.start_at, Appointment.id)
     )
+    if viewer.role != "admin":
+        # Any shift (on any weekday) for the appointment's unit at its location.
+        query = query.where(
+            exists().where(
+                Capacity.staff_id == viewer.id,
+                Capacity.unit_id == Appointment.unit_id,
+                Capacity.location_id == Appointment.location_id,
+            )
+        )
     return list(await session.scalars(query))
 
 
@@ -153,11 +171,8 @@ async def record_walk_in(
         raise NotFound("location_not_found")
     # The clerk's own shift says best where they stand; otherwise the first location serving it.
     chosen = next((s for s in shifts if s[2] == clerk.id), shifts[0])
-    reference = new_reference()
-    while await session.scalar(select(func.count()).where(Appointment.reference == reference)):
-        reference = new_reference()
     appointment = Appointment(
-        reference=reference,
+        reference=await booking.unique_reference(session),
         unit_id=chosen[1],
         concern_id=concern.id,
         location_id=chosen[0],
@@ -209,21 +224,26 @@ def _tz(request: web.Request) -> ZoneInfo:
 @routes.get(
     "/api/clerk/day",
     roles=CLERK,
-    summary="Appointments of one local day (cancelled last) and the walk-ins counted per concern",
-    query=DayQuery,
-    response=DayOut,
+    summary=(
+        "Appointments of one local day at the clerk's units and locations (all for admins; cancelled last) "
+        "and the walk-ins counted per concern"
+    ),
+    query=ClerkDayQuery,
+    response=ClerkDayOut,
 )
-async def clerk_day(request: web.Request, query: DayQuery) -> DayOut:
+async def clerk_day(request: web.Request, query: ClerkDayQuery) -> ClerkDayOut:
     tz = _tz(request)
-    day = query.date or request.app[CLOCK].now().astimezone(tz).date()
+    now = request.app[CLOCK].now()
+    day = query.date or now.astimezone(tz).date()
     lang = request_language(request)
+    viewer = staff_auth.signed_in_staff(request)
     async with request.app[SESSIONS].begin() as session:
-        appointments = await day_appointments(session=session, day=day, tz=tz)
+        appointments = await day_appointments(session=session, day=day, tz=tz, viewer=viewer, now=now)
         counts = await walk_in_counts(session=session, day=day, tz=tz)
-        return DayOut(
+        return ClerkDayOut(
             date=day,
             appointments=[
-                DayAppointment(
+                ClerkAppointment(
                     id=a.id,
                     reference=a.reference,
                     start=a.start_at,
@@ -240,12 +260,17 @@ async def clerk_day(request: web.Request, query: DayQuery) -> DayOut:
         )
 
 
-@routes.get("/api/clerk/concerns", roles=CLERK, summary="Concerns handled on site (for walk-ins)", response=ConcernsOut)
-async def clerk_concerns(request: web.Request) -> ConcernsOut:
+@routes.get(
+    "/api/clerk/concerns",
+    roles=CLERK,
+    summary="Concerns handled on site (for walk-ins)",
+    response=ClerkConcernsOut,
+)
+async def clerk_concerns(request: web.Request) -> ClerkConcernsOut:
     lang = request_language(request)
     async with request.app[SESSIONS].begin() as session:
         concerns = await on_site_concerns(session=session)
-        return ConcernsOut(concerns=[Named(id=c.id, name=localized(c, "name", lang)) for c in concerns])
+        return ClerkConcernsOut(concerns=[Named(id=c.id, name=localized(c, "name", lang)) for c in concerns])
 
 
 @routes.post(

@@ -6,7 +6,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vibue import staff_auth, staff_sessions
-from vibue.appkeys import CLOCK, RATE_LIMITER, SESSIONS, SETTINGS
+from vibue.appkeys import CLOCK, RATE_LIMITER, SESSIONS, SETTINGS, UNKNOWN_NAMES
 from vibue.models import Staff
 from vibue.routing import PUBLIC, STAFF, Routes
 
@@ -117,6 +117,7 @@ async def login(request: web.Request, body: LoginBody) -> web.StreamResponse | L
             now=request.app[CLOCK].now(),
             secret_key=settings.secret_key,
             city_name=settings.city_name,
+            unknown_names=request.app[UNKNOWN_NAMES],
         )
     outcome.raise_error()  # after the commit: failures are counted and audited
     if outcome.enrolment is not None:
