@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -48,3 +49,20 @@ async def test_postgresql_empty_to_head_and_back(pg_template: bool) -> None:
     finally:
         await engine.dispose()
         await databases.drop_pg(name)
+
+
+async def test_sql_errors_do_not_quote_personal_data(tmp_path: Path) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'p.sqlite3'}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE people (email TEXT UNIQUE)"))
+            await connection.execute(text("INSERT INTO people VALUES (:email)"), {"email": "erika@example.org"})
+        with pytest.raises(IntegrityError) as raised:
+            async with engine.begin() as connection:
+                await connection.execute(text("INSERT INTO people VALUES (:email)"), {"email": "erika@example.org"})
+        assert "erika@example.org" not in str(raised.value)
+    finally:
+        await engine.dispose()

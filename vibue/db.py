@@ -21,6 +21,8 @@ def is_sqlite(url: str) -> bool:
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine with the pragmas we rely on: WAL, foreign keys and a generous busy timeout on SQLite."""
+    # SQL errors would otherwise quote their parameters (addresses, names) into logged tracebacks.
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         if ":///" in url and not url.endswith(":memory:"):
             Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
