@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from tests.helpers import post_json
-from tests.smtp import MailCatcher, links
+from tests.smtp import MailCatcher, links, text_body
 
 TOKEN = re.compile(r"/termin/([A-Za-z0-9_-]{16,80})")
 
@@ -78,3 +78,24 @@ async def token_from_mail(catcher: MailCatcher, email: str, count: int = 1) -> s
         if match:
             return match.group(1)
     raise AssertionError("no booking link in the mail")
+
+
+async def confirmed_booking(
+    client: TestClient[Any, Any], catcher: MailCatcher, o: Offer, start: str, email: str = "erika@example.org"
+) -> str:
+    """Reserve and confirm through the mail's link; returns the booking link's secret."""
+    await reserve(client, o, start, email)
+    token = await token_from_mail(catcher, email)
+    response = await post_json(client, f"/api/bookings/{token}/confirm")
+    assert response.status == 200, await response.text()
+    return token
+
+
+CODE = re.compile(r"^\s*(\d{6})\s*$", re.MULTILINE)
+
+
+async def identity_code_from_mail(catcher: MailCatcher, email: str, count: int) -> str:
+    message = (await catcher.receive(email, count=count))[count - 1]
+    found = CODE.search(text_body(message))
+    assert found, text_body(message)
+    return found.group(1)

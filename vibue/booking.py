@@ -64,8 +64,8 @@ def confirm_url(settings: Settings, token: str) -> str:
 
 
 def join_url(settings: Settings, appointment: Appointment, token: str) -> str | None:
-    # The video room is reached from the appointment page; it opens 15 minutes before the slot.
-    return manage_url(settings, token) if appointment.channel == "video" else None
+    # The pre-call page: camera check, identity code, waiting room; it opens 15 minutes before the slot.
+    return f"{settings.base_url.rstrip('/')}/video/{token}" if appointment.channel == "video" else None
 
 
 async def lock_location(*, session: AsyncSession, location_id: int) -> None:

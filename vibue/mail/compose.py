@@ -208,8 +208,8 @@ def _message(
     *,
     subject_key: str,
     body: _Body,
-    method: str,
-    status: str,
+    method: str | None,
+    status: str = "",
     now: datetime | None,
 ) -> EmailMessage:
     moment = now or datetime.now(UTC)
@@ -226,8 +226,9 @@ def _message(
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(body.as_text(footer))
     message.add_alternative(body.as_html(footer, lang), subtype="html")
-    calendar = _calendar(data, lang, method=method, status=status, now=moment)
-    ics.attach_ics(message, calendar, method=method, reference=data.reference)
+    if method is not None:
+        calendar = _calendar(data, lang, method=method, status=status, now=moment)
+        ics.attach_ics(message, calendar, method=method, reference=data.reference)
     # After the content: set_content and add_* move Content-* headers into the parts they create.
     message["Content-Language"] = lang
     return message
@@ -307,3 +308,16 @@ def reschedule_mail(data: BookingMailData, *, now: datetime | None = None) -> Em
     return _message(
         data, lang, subject_key="subject.reschedule", body=body, method="REQUEST", status="CONFIRMED", now=now
     )
+
+
+def identity_code_mail(data: BookingMailData, code: str, *, now: datetime | None = None) -> EmailMessage:
+    """The one-time code for the video appointment's pre-call page; no calendar, no links."""
+    lang = language(data.lang)
+    body = _Body()
+    _greeting(body, data, lang)
+    body.para(text(lang, "intro.identity_code"))
+    body.para(code)
+    body.para(text(lang, "identity_code.validity"))
+    body.para(text(lang, "identity_code.not_you"))
+    _closing(body, data, lang)
+    return _message(data, lang, subject_key="subject.identity_code", body=body, method=None, now=now)

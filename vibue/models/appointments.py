@@ -49,6 +49,13 @@ class Appointment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The video call: which kind of ID document the clerk checked (never its number or an image),
+    # and how the appointment ended ("completed", "no_show", "on_site_needed").
+    identity_document: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    identity_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    call_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    call_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     concern: Mapped[Concern] = relationship()
     unit: Mapped[ServiceUnit] = relationship()
     location: Mapped[Location] = relationship()

@@ -28,6 +28,12 @@ TEXTS: dict[str, str] = {
     # Subjects
     "subject.reservation": "Bitte bestätigen Sie Ihren Termin ({reference})",
     "subject.confirmation": "Ihr Termin ist bestätigt ({reference})",
+    "subject.identity_code": "Ihr Code für den Videotermin ({reference})",
+    "intro.identity_code": (
+        "Sie haben einen Code für Ihren Videotermin angefordert. Bitte geben Sie ihn auf der Seite des Termins ein:"
+    ),
+    "identity_code.validity": "Der Code gilt 10 Minuten und nur einmal.",
+    "identity_code.not_you": "Wenn Sie keinen Code angefordert haben, können Sie diese E-Mail ignorieren.",
     "subject.cancellation": "Ihr Termin wurde storniert ({reference})",
     "subject.reschedule": "Ihr Termin wurde verschoben ({reference})",
     # Greeting and intros

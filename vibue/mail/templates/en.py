@@ -28,6 +28,12 @@ TEXTS: dict[str, str] = {
     # Subjects
     "subject.reservation": "Please confirm your appointment ({reference})",
     "subject.confirmation": "Your appointment is confirmed ({reference})",
+    "subject.identity_code": "Your code for the video appointment ({reference})",
+    "intro.identity_code": (
+        "You asked for a code for your video appointment. Please enter it on the appointment's page:"
+    ),
+    "identity_code.validity": "The code is valid for 10 minutes and only once.",
+    "identity_code.not_you": "If you did not ask for a code, you can ignore this email.",
     "subject.cancellation": "Your appointment has been cancelled ({reference})",
     "subject.reschedule": "Your appointment has been moved ({reference})",
     # Greeting and intros
