@@ -13,6 +13,7 @@ import sys
 
 from aiohttp import web
 
+import signaling
 from vibue.app import create_app
 from vibue.db import make_engine, migrate
 from vibue.policy import PolicyError
@@ -61,7 +62,7 @@ def main(argv: list[str]) -> int:
         print(f"vibue: unknown command {argv[0]!r}\n{USAGE}", file=sys.stderr)
         return 2
     try:
-        app = create_app(settings)
+        app = create_app(settings, setups=[signaling.setup])
     except PolicyError as exc:
         print(f"vibue: refusing to start, the recording policy is invalid: {exc}", file=sys.stderr)
         return 2

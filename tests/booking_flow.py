@@ -6,9 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp.test_utils import TestClient
-
-from tests.helpers import post_json
+from tests.helpers import Client, post_json
 from tests.smtp import MailCatcher, links, text_body
 
 TOKEN = re.compile(r"/termin/([A-Za-z0-9_-]{16,80})")
@@ -21,14 +19,14 @@ class Offer:
     location_id: int
 
 
-async def get_json(client: TestClient[Any, Any], path: str, status: int = 200) -> Any:
+async def get_json(client: Client, path: str, status: int = 200) -> Any:
     response = await client.get(path)
     assert response.status == status, await response.text()
     return await response.json()
 
 
 async def offer(
-    client: TestClient[Any, Any],
+    client: Client,
     unit: str = "buergeramt-virtuell",
     concern: str = "an-ummeldung",
     location: str = "bv-video",
@@ -41,7 +39,7 @@ async def offer(
     return Offer(units[unit], concern_id, location_id)
 
 
-async def slots(client: TestClient[Any, Any], o: Offer, first_day: str | None = None, days: int = 7) -> Any:
+async def slots(client: Client, o: Offer, first_day: str | None = None, days: int = 7) -> Any:
     query = f"/api/slots?unit={o.unit_id}&concern={o.concern_id}&location={o.location_id}&days={days}"
     return await get_json(client, query + (f"&from={first_day}" if first_day else ""))
 
@@ -65,7 +63,7 @@ def reservation(o: Offer, start: str, email: str = "erika@example.org", **extra:
     }
 
 
-async def reserve(client: TestClient[Any, Any], o: Offer, start: str, email: str = "erika@example.org") -> Any:
+async def reserve(client: Client, o: Offer, start: str, email: str = "erika@example.org") -> Any:
     response = await post_json(client, "/api/reservations", reservation(o, start, email))
     assert response.status == 201, await response.text()
     return await response.json()
@@ -81,7 +79,7 @@ async def token_from_mail(catcher: MailCatcher, email: str, count: int = 1) -> s
 
 
 async def confirmed_booking(
-    client: TestClient[Any, Any], catcher: MailCatcher, o: Offer, start: str, email: str = "erika@example.org"
+    client: Client, catcher: MailCatcher, o: Offer, start: str, email: str = "erika@example.org"
 ) -> str:
     """Reserve and confirm through the mail's link; returns the booking link's secret."""
     await reserve(client, o, start, email)

@@ -16,12 +16,15 @@ from vibue.models import Staff
 from vibue.passwords import hash_password_sync
 from vibue.seed import DEMO_STAFF
 
+# The in-process test client or a plain session against a served app: both take relative paths.
+Client = TestClient[Any, Any] | ClientSession
+
 CSRF_COOKIE = "vibue_csrf"
 STAFF_COOKIE = "vibue_staff"
 DEFAULT_PASSWORD = "correct horse battery"
 
 
-def cookie(client: TestClient[Any, Any] | ClientSession, name: str) -> str | None:
+def cookie(client: Client, name: str) -> str | None:
     """The value of a cookie the client's jar holds for the test server, or None."""
     jar = client.session.cookie_jar if isinstance(client, TestClient) else client.cookie_jar
     for morsel in jar:
@@ -30,7 +33,7 @@ def cookie(client: TestClient[Any, Any] | ClientSession, name: str) -> str | Non
     return None
 
 
-async def csrf_headers(client: TestClient[Any, Any]) -> dict[str, str]:
+async def csrf_headers(client: Client) -> dict[str, str]:
     """{"X-CSRF-Token": ...} echoing the vibue_csrf cookie (fetched with a GET when the jar has none)."""
     value = cookie(client, CSRF_COOKIE)
     if value is None:
@@ -41,7 +44,7 @@ async def csrf_headers(client: TestClient[Any, Any]) -> dict[str, str]:
     return {"X-CSRF-Token": value}
 
 
-async def post_json(client: TestClient[Any, Any], path: str, body: Any = None, **kwargs: Any) -> Any:
+async def post_json(client: Client, path: str, body: Any = None, **kwargs: Any) -> Any:
     """POST JSON with the CSRF header; returns the response (not yet read)."""
     headers = {**(await csrf_headers(client)), **kwargs.pop("headers", {})}
     return await client.post(path, json={} if body is None else body, headers=headers, **kwargs)

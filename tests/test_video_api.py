@@ -74,7 +74,7 @@ async def test_code_by_mail_then_join_credential(
 def _secret(client: TestClient[Any, Any]) -> str:
     from vibue.appkeys import SETTINGS
 
-    return client.app[SETTINGS].secret_key
+    return str(client.app[SETTINGS].secret_key)
 
 
 async def test_codes_expire_are_voided_by_a_new_one_and_after_five_misses(

@@ -63,6 +63,12 @@ class Settings:
     )
     staff_session_hours: int = _setting(10, "Staff sessions expire after this many hours.")
     secure_cookies: bool = _setting(False, "Mark cookies Secure (always on in production; set when served over HTTPS).")
+    stun_urls: str = _setting(
+        "", "Comma-separated STUN URLs handed to browsers (stun:host:3478); empty: host candidates only."
+    )
+    reconnect_grace_seconds: float = _setting(
+        60.0, "How long a dropped call participant may come back without a new admission."
+    )
     seed_demo: bool = _setting(True, "Seed the demo catalog and demo staff into an empty database at start.")
     policy_file: str = _setting("recordings-policy/policy.toml", "Path of the recording and retention policy.")
     retention_interval_hours: float = _setting(24.0, "How often the retention job runs.")

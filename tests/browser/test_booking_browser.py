@@ -80,8 +80,8 @@ async def book_through_the_five_pages(page: Page, base_url: str, email: str, *, 
 
 async def slot_is_free(base_url: str) -> bool:
     async with aiohttp.ClientSession(base_url=base_url) as session:
-        o = await offer(session)  # type: ignore[arg-type]
-        return FIRST_FREE in free_starts(await slots(session, o))  # type: ignore[arg-type]
+        o = await offer(session)
+        return FIRST_FREE in free_starts(await slots(session, o))
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -28,8 +28,8 @@ async def test_dev_page_lists_accounts_codes_and_the_outbox(
     page_errors: PageErrors,
 ) -> None:
     async with aiohttp.ClientSession(base_url=base_url, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        o = await offer(session)  # type: ignore[arg-type]
-        reserved = await reserve(session, o, "2026-11-30T09:00:00+01:00")  # type: ignore[arg-type]
+        o = await offer(session)
+        reserved = await reserve(session, o, "2026-11-30T09:00:00+01:00")
 
     page = await new_page(browser, page_errors)
     await page.goto(base_url + "/dev")

@@ -42,6 +42,9 @@ class CallParticipant(Base):
     code_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The live Socket.IO connection: a reload connects anew before the old socket's disconnect
+    # arrives, and only the disconnect of the live one may start the grace period.
+    connection_sid: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Set while the connection is gone; cleared when it comes back within the grace period.
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("code_verified_at", vibue.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("waiting_since", vibue.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("admitted_at", vibue.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("connection_sid", sa.String(length=64), nullable=True),
         sa.Column("disconnected_at", vibue.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("left_at", vibue.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("connection_test", sa.JSON(), nullable=True),

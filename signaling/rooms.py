@@ -1,0 +1,339 @@
+"""Room and admission state, kept in the database so every server process sees the same room.
+
+One room per video appointment. Each function is one unit of work and returns plain data for
+the event layer to send; domain errors (vibue.errors) say why something is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from vibue.audit import record
+from vibue.errors import Conflict, Forbidden, NotFound
+from vibue.i18n import localized
+from vibue.identity_codes import CALL_STATUSES, is_open
+from vibue.lifecycle import transition
+from vibue.models import Appointment, CallParticipant, Capacity, Staff
+
+CALL_ROLES = ("clerk", "admin")
+OUTCOME_STATUS = {"completed": "completed", "no_show": "no_show", "on_site_needed": "completed"}
+
+
+@dataclass(frozen=True)
+class Member:
+    """Who a connection is: kept in the Socket.IO session of the connection."""
+
+    participant_id: int
+    appointment_id: int
+    role: str
+    staff_id: int | None = None
+
+
+def room_name(appointment_id: int) -> str:
+    return f"appointment:{appointment_id}"
+
+
+def participant_room(participant_id: int) -> str:
+    return f"participant:{participant_id}"
+
+
+async def _appointment(session: AsyncSession, appointment_id: int) -> Appointment:
+    appointment = await session.scalar(
+        select(Appointment).options(selectinload(Appointment.concern)).where(Appointment.id == appointment_id)
+    )
+    if appointment is None or appointment.channel != "video":
+        raise NotFound("appointment_not_found")
+    return appointment
+
+
+async def may_serve(session: AsyncSession, staff: Staff, appointment: Appointment) -> bool:
+    """Admins serve every room; a clerk the rooms of units and locations they have shifts for."""
+    if staff.role == "admin":
+        return True
+    shift = await session.scalar(
+        select(Capacity.id).where(
+            Capacity.staff_id == staff.id,
+            Capacity.unit_id == appointment.unit_id,
+            Capacity.location_id == appointment.location_id,
+        )
+    )
+    return shift is not None
+
+
+async def connect_citizen(
+    session: AsyncSession, *, participant_id: int, appointment_id: int, sid: str, now: datetime
+) -> tuple[CallParticipant, bool]:
+    """The citizen's connection arrives; returns the participant and whether it resumed a call."""
+    participant = await session.get(CallParticipant, participant_id)
+    if participant is None or participant.appointment_id != appointment_id or participant.role != "citizen":
+        raise Forbidden("unauthorized")
+    appointment = await _appointment(session, appointment_id)
+    if participant.state in ("denied", "left") or appointment.status not in CALL_STATUSES:
+        raise Conflict("call_over")
+    resumed = participant.state == "admitted"
+    if participant.state == "waiting" and participant.waiting_since is None:
+        participant.waiting_since = now
+    participant.connection_sid = sid
+    participant.disconnected_at = None
+    return participant, resumed
+
+
+async def join_staff(
+    session: AsyncSession, *, staff: Staff, appointment_id: int, sid: str, now: datetime
+) -> CallParticipant:
+    """Staff enter a room directly: they never wait."""
+    appointment = await _appointment(session, appointment_id)
+    if appointment.status not in CALL_STATUSES or not is_open(appointment, now):
+        raise Conflict("video_not_open")
+    if not await may_serve(session, staff, appointment):
+        raise Forbidden("forbidden_role")
+    participant = await session.scalar(
+        select(CallParticipant).where(
+            CallParticipant.appointment_id == appointment_id,
+            CallParticipant.role == "clerk",
+            CallParticipant.staff_id == staff.id,
+        )
+    )
+    if participant is None:
+        participant = CallParticipant(appointment_id=appointment_id, role="clerk", staff_id=staff.id)
+        session.add(participant)
+        record(
+            session=session,
+            at=now,
+            actor=f"staff:{staff.id}",
+            action="call.joined",
+            subject=f"appointment:{appointment_id}",
+        )
+    participant.state = "admitted"
+    participant.admitted_at = participant.admitted_at or now
+    participant.connection_sid = sid
+    participant.disconnected_at = None
+    participant.left_at = None
+    if appointment.clerk_id is None:
+        appointment.clerk_id = staff.id
+    await session.flush()
+    return participant
+
+
+async def room(
+    session: AsyncSession, *, appointment_id: int, me: int, ice_servers: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The Room object of docs/signaling.md, as seen by participant `me`."""
+    appointment = await _appointment(session, appointment_id)
+    rows = (
+        await session.execute(
+            select(CallParticipant, Staff.display_name)
+            .outerjoin(Staff, Staff.id == CallParticipant.staff_id)
+            .where(CallParticipant.appointment_id == appointment_id, CallParticipant.state.in_(("waiting", "admitted")))
+            .order_by(CallParticipant.id)
+        )
+    ).all()
+    participants = [
+        {
+            "id": p.id,
+            "role": p.role,
+            "name": name or appointment.citizen_name,
+            "state": "reconnecting" if p.disconnected_at is not None else p.state,
+            # Perfect negotiation: citizens and interpreters roll back on glare, staff do not.
+            "polite": p.role != "clerk",
+        }
+        for p, name in rows
+    ]
+    identity = (
+        {"checked_at": appointment.identity_checked_at.isoformat(), "document": appointment.identity_document}
+        if appointment.identity_checked_at is not None
+        else None
+    )
+    return {
+        "appointment_id": appointment.id,
+        "reference": appointment.reference,
+        "me": me,
+        "participants": participants,
+        "ice_servers": ice_servers,
+        "identity": identity,
+    }
+
+
+async def admit(session: AsyncSession, *, staff: Staff, appointment_id: int, now: datetime) -> CallParticipant:
+    appointment = await _appointment(session, appointment_id)
+    if not await may_serve(session, staff, appointment):
+        raise Forbidden("forbidden_role")
+    citizen = await _citizen(session, appointment_id)
+    if citizen is None or citizen.state != "waiting" or citizen.disconnected_at is not None:
+        raise Conflict("not_waiting")
+    citizen.state = "admitted"
+    citizen.admitted_at = now
+    if appointment.status == "checked_in":
+        transition(appointment, "in_call", now=now)
+    appointment.call_started_at = appointment.call_started_at or now
+    appointment.clerk_id = staff.id
+    record(
+        session=session,
+        at=now,
+        actor=f"staff:{staff.id}",
+        action="call.admitted",
+        subject=f"appointment:{appointment_id}",
+    )
+    return citizen
+
+
+async def deny(
+    session: AsyncSession, *, staff: Staff, appointment_id: int, reason: str, now: datetime
+) -> CallParticipant:
+    appointment = await _appointment(session, appointment_id)
+    if not await may_serve(session, staff, appointment):
+        raise Forbidden("forbidden_role")
+    citizen = await _citizen(session, appointment_id)
+    if citizen is None or citizen.state != "waiting":
+        raise Conflict("not_waiting")
+    citizen.state = "denied"
+    citizen.left_at = now
+    record(
+        session=session,
+        at=now,
+        actor=f"staff:{staff.id}",
+        action="call.denied",
+        subject=f"appointment:{appointment_id}",
+        reason=reason,
+    )
+    return citizen
+
+
+async def confirm_identity(
+    session: AsyncSession, *, staff: Staff, appointment_id: int, document: str, now: datetime
+) -> None:
+    appointment = await _appointment(session, appointment_id)
+    if appointment.status != "in_call":
+        raise Conflict("status_conflict", status=appointment.status)
+    # Only the kind of document and the time: never its number or an image (recordings-policy).
+    appointment.identity_document = document
+    appointment.identity_checked_at = now
+    record(
+        session=session,
+        at=now,
+        actor=f"staff:{staff.id}",
+        action="call.identity_checked",
+        subject=f"appointment:{appointment_id}",
+        document=document,
+    )
+
+
+async def end_call(
+    session: AsyncSession, *, staff: Staff, appointment_id: int, outcome: str, now: datetime
+) -> list[int]:
+    """End the call with its outcome; returns the participants that were still in the room."""
+    appointment = await _appointment(session, appointment_id)
+    if appointment.status not in CALL_STATUSES:
+        raise Conflict("status_conflict", status=appointment.status)
+    if appointment.status == "confirmed" and outcome != "no_show":
+        raise Conflict("status_conflict", status=appointment.status)
+    transition(appointment, OUTCOME_STATUS[outcome], now=now)
+    appointment.outcome = outcome
+    appointment.call_ended_at = now
+    members = list(
+        await session.scalars(
+            select(CallParticipant).where(
+                CallParticipant.appointment_id == appointment_id, CallParticipant.state.in_(("waiting", "admitted"))
+            )
+        )
+    )
+    for member in members:
+        member.state = "left"
+        member.left_at = now
+    record(
+        session=session,
+        at=now,
+        actor=f"staff:{staff.id}",
+        action="call.ended",
+        subject=f"appointment:{appointment_id}",
+        outcome=outcome,
+    )
+    return [member.id for member in members]
+
+
+async def leave(session: AsyncSession, *, participant_id: int, now: datetime) -> None:
+    participant = await session.get(CallParticipant, participant_id)
+    if participant is not None and participant.state in ("waiting", "admitted"):
+        participant.state = "left"
+        participant.left_at = now
+        participant.connection_sid = None
+
+
+async def disconnected(session: AsyncSession, *, participant_id: int, sid: str, now: datetime) -> bool:
+    """Start the grace period, unless this socket was already replaced (a reload reconnects first)."""
+    participant = await session.get(CallParticipant, participant_id)
+    if participant is None or participant.connection_sid != sid or participant.state not in ("waiting", "admitted"):
+        return False
+    participant.disconnected_at = now
+    return True
+
+
+async def expire(session: AsyncSession, *, participant_id: int, since: datetime, now: datetime) -> bool:
+    """After the grace period: gone for good if it has not come back since `since`."""
+    participant = await session.get(CallParticipant, participant_id)
+    if participant is None or participant.disconnected_at != since:
+        return False
+    participant.state = "left"
+    participant.left_at = now
+    return True
+
+
+async def _citizen(session: AsyncSession, appointment_id: int) -> CallParticipant | None:
+    return await session.scalar(
+        select(CallParticipant).where(
+            CallParticipant.appointment_id == appointment_id, CallParticipant.role == "citizen"
+        )
+    )
+
+
+async def lobby(session: AsyncSession, *, staff: Staff, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """Citizens waiting today in rooms this staff member serves, longest waiting first."""
+    day_start = datetime.combine(now.astimezone(tz).date(), datetime.min.time(), tzinfo=tz)
+    query = (
+        select(CallParticipant, Appointment)
+        .join(Appointment, Appointment.id == CallParticipant.appointment_id)
+        .options(selectinload(Appointment.concern))
+        .where(
+            CallParticipant.role == "citizen",
+            CallParticipant.state == "waiting",
+            CallParticipant.disconnected_at.is_(None),
+            CallParticipant.waiting_since.is_not(None),
+            Appointment.start_at >= day_start,
+            Appointment.start_at < day_start + timedelta(days=1),
+        )
+        .order_by(CallParticipant.waiting_since)
+    )
+    if staff.role != "admin":
+        served = select(Capacity.unit_id, Capacity.location_id).where(Capacity.staff_id == staff.id)
+        pairs = [
+            and_(Appointment.unit_id == u, Appointment.location_id == loc) for u, loc in await session.execute(served)
+        ]
+        if not pairs:
+            return []
+        query = query.where(or_(*pairs))
+    rows = (await session.execute(query)).all()
+    return [
+        {
+            "appointment_id": appointment.id,
+            "reference": appointment.reference,
+            "concern": localized(appointment.concern, "name", "de"),
+            "start": appointment.start_at.astimezone(tz).isoformat(),
+            "citizen_name": appointment.citizen_name,
+            "waiting_since": participant.waiting_since.isoformat() if participant.waiting_since else None,
+            "code_verified_at": participant.code_verified_at.isoformat() if participant.code_verified_at else None,
+            "connection_test": participant.connection_test,
+        }
+        for participant, appointment in rows
+    ]
+
+
+async def clerk_late(session: AsyncSession, *, appointment_id: int, now: datetime) -> bool:
+    appointment = await _appointment(session, appointment_id)
+    return now > appointment.start_at + timedelta(minutes=5)

@@ -1,0 +1,453 @@
+"""The Socket.IO signaling server on the aiohttp app (docs/signaling.md is its contract).
+
+Every event passes one gate (`Signaling.event`): size, per-connection rate, schema, role and room
+membership are checked before any handler runs; a refused event is answered with an error and
+never relayed. Events of one room run one at a time (a lock per appointment) so they keep their
+order within a process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import socketio
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from signaling import rooms
+from signaling.payloads import (
+    MAX_EVENT_BYTES,
+    Admit,
+    CallEnd,
+    ChatSend,
+    Deny,
+    Empty,
+    IdentityConfirm,
+    RoomJoin,
+    Signal,
+)
+from signaling.rooms import Member, participant_room, room_name
+from vibue import join_tokens, staff_sessions
+from vibue.appkeys import CLOCK, SESSIONS, SETTINGS
+from vibue.errors import DomainError
+from vibue.i18n import translate
+from vibue.locks import KeyedLocks
+from vibue.models import Staff
+from vibue.ratelimit import RateLimiter
+
+log = logging.getLogger("vibue.signaling")
+
+SIGNALING: web.AppKey[Signaling] = web.AppKey("signaling")
+# The transport closes on frames above this; our own gate refuses events above MAX_EVENT_BYTES.
+FRAME_LIMIT = 256 * 1024
+Handler = Callable[[str, Member, Any], Awaitable[dict[str, Any]]]
+
+
+class Refused(Exception):
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class Signaling:
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        settings = app[SETTINGS]
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            transports=["websocket"],
+            # Cross-site WebSocket hijacking: only pages of this app may connect.
+            cors_allowed_origins=[_origin(settings.base_url)],
+            max_http_buffer_size=FRAME_LIMIT,
+            logger=False,
+            engineio_logger=False,
+        )
+        self.sio.attach(app, socketio_path="socket.io")
+        self.locks = KeyedLocks()
+        self.limiter = RateLimiter(settings.secret_key)
+        self.grace_tasks: set[asyncio.Task[None]] = set()
+        # Staff watching the waiting room on this process: sid -> staff id. Each gets their own list.
+        self.watchers: dict[str, int] = {}
+        self.sio.on("connect", self.connect)
+        self.sio.on("disconnect", self.disconnect)
+        self.sio.on("*", self.unknown)
+        self.event("room.join", RoomJoin, staff_only=True, needs_room=False)(self.room_join)
+        self.event("lobby.watch", Empty, staff_only=True, needs_room=False)(self.lobby_watch)
+        self.event("admit", Admit, staff_only=True, needs_room=False)(self.admit)
+        self.event("deny", Deny, staff_only=True, needs_room=False)(self.deny)
+        self.event("signal", Signal)(self.signal)
+        self.event("chat.send", ChatSend)(self.chat)
+        self.event("identity.confirm", IdentityConfirm, staff_only=True)(self.identity_confirm)
+        self.event("call.end", CallEnd, staff_only=True)(self.call_end)
+        self.event("hangup", Empty)(self.hangup)
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def now(self) -> datetime:
+        return self.app[CLOCK].now()
+
+    def ice_servers(self) -> list[dict[str, Any]]:
+        urls = [url.strip() for url in self.app[SETTINGS].stun_urls.split(",") if url.strip()]
+        return [{"urls": urls}] if urls else []
+
+    def message(self, code: str, **params: Any) -> str:
+        return translate("de", f"error.{code}", **params)
+
+    def failure(self, code: str, **params: Any) -> dict[str, Any]:
+        return {"ok": False, "error": {"code": code, "message": self.message(code, **params)}}
+
+    async def member(self, sid: str) -> Member | None:
+        data = await self.sio.get_session(sid)
+        member = data.get("member")
+        return Member(**member) if member else None
+
+    async def remember(self, sid: str, member: Member | None, staff_id: int | None) -> None:
+        await self.sio.save_session(sid, {"member": asdict(member) if member else None, "staff_id": staff_id})
+
+    async def staff(self, session: AsyncSession, sid: str) -> Staff | None:
+        staff_id = (await self.sio.get_session(sid)).get("staff_id")
+        staff = await session.get(Staff, staff_id) if staff_id else None
+        return staff if staff is not None and staff.active and staff.role in rooms.CALL_ROLES else None
+
+    # ------------------------------------------------------------------ connect
+
+    async def connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
+        request: web.Request = environ["aiohttp.request"]
+        settings = self.app[SETTINGS]
+        origin = request.headers.get("Origin")
+        if origin is not None and origin != _origin(settings.base_url):
+            raise socketio.exceptions.ConnectionRefusedError(self._refusal("forbidden_origin"))
+        token = auth.get("join_token") if isinstance(auth, dict) else None
+        sessions = self.app[SESSIONS]
+        if token:
+            try:
+                claims = join_tokens.verify(settings.secret_key, token, self.now)
+            except join_tokens.TokenError as exc:
+                raise socketio.exceptions.ConnectionRefusedError(self._refusal(exc.code)) from None
+            try:
+                async with sessions.begin() as session:
+                    participant, resumed = await rooms.connect_citizen(
+                        session,
+                        participant_id=claims.participant_id,
+                        appointment_id=claims.appointment_id,
+                        sid=sid,
+                        now=self.now,
+                    )
+                    member = Member(participant.id, claims.appointment_id, "citizen")
+                    snapshot = await rooms.room(
+                        session,
+                        appointment_id=member.appointment_id,
+                        me=member.participant_id,
+                        ice_servers=self.ice_servers(),
+                    )
+                    late = await rooms.clerk_late(session, appointment_id=member.appointment_id, now=self.now)
+                    checklist = await self._checklist(session, member.appointment_id)
+                    waiting_since = participant.waiting_since
+            except DomainError as exc:
+                raise socketio.exceptions.ConnectionRefusedError(self._refusal(exc.code)) from None
+            await self.remember(sid, member, None)
+            await self.sio.enter_room(sid, participant_room(member.participant_id))
+            await self.sio.enter_room(sid, room_name(member.appointment_id))
+            # Greeted once the handshake is complete, not from inside it.
+            self.sio.start_background_task(
+                self._greet_citizen, sid, member, snapshot, resumed, late, checklist, waiting_since
+            )
+            return
+        cookie = request.cookies.get(staff_sessions.COOKIE)
+        if cookie:
+            async with sessions() as session:
+                staff = await staff_sessions.resolve(session=session, token=cookie, now=self.now)
+            if staff is not None:
+                if staff.role not in rooms.CALL_ROLES:
+                    raise socketio.exceptions.ConnectionRefusedError(self._refusal("forbidden"))
+                await self.remember(sid, None, staff.id)
+                return
+        raise socketio.exceptions.ConnectionRefusedError(self._refusal("unauthorized"))
+
+    def _refusal(self, code: str) -> dict[str, str]:
+        return {"code": code, "message": self.message(f"socket_{code}")}
+
+    async def _checklist(self, session: AsyncSession, appointment_id: int) -> list[str]:
+        appointment = await rooms._appointment(session, appointment_id)
+        return list(appointment.concern.checklist_en if appointment.lang == "en" else appointment.concern.checklist_de)
+
+    async def _greet_citizen(
+        self,
+        sid: str,
+        member: Member,
+        snapshot: dict[str, Any],
+        resumed: bool,
+        late: bool,
+        checklist: list[str],
+        waiting_since: datetime | None,
+    ) -> None:
+        if resumed:
+            # Back within the grace period: the call continues without a new admission.
+            await self.sio.emit("admitted", {"room": snapshot, "resumed": True}, to=sid)
+            await self._room_updated(member.appointment_id)
+        else:
+            since = waiting_since.isoformat() if waiting_since else None
+            await self.sio.emit("waiting", {"since": since, "clerk_late": late, "checklist": checklist}, to=sid)
+            await self._lobby_updated()
+
+    async def disconnect(self, sid: str) -> None:
+        self.watchers.pop(sid, None)
+        member = await self.member(sid)
+        if member is None:
+            return
+        now = self.now
+        async with self.app[SESSIONS].begin() as session:
+            started = await rooms.disconnected(session, participant_id=member.participant_id, sid=sid, now=now)
+        if not started:
+            return
+        await self.sio.emit(
+            "peer.reconnecting", {"participant_id": member.participant_id}, room=room_name(member.appointment_id)
+        )
+        await self._lobby_updated()
+        task = asyncio.create_task(self._grace(member, now))
+        self.grace_tasks.add(task)
+        task.add_done_callback(self.grace_tasks.discard)
+
+    async def _grace(self, member: Member, since: datetime) -> None:
+        await asyncio.sleep(self.app[SETTINGS].reconnect_grace_seconds)
+        async with self.app[SESSIONS].begin() as session:
+            gone = await rooms.expire(session, participant_id=member.participant_id, since=since, now=self.now)
+        if gone:
+            await self.sio.emit(
+                "peer.left", {"participant_id": member.participant_id}, room=room_name(member.appointment_id)
+            )
+            await self._room_updated(member.appointment_id)
+
+    # ------------------------------------------------------------------ the gate
+
+    def event(
+        self, name: str, model: type[BaseModel], *, staff_only: bool = False, needs_room: bool = True
+    ) -> Callable[[Callable[..., Awaitable[dict[str, Any]]]], None]:
+        def register(handler: Callable[..., Awaitable[dict[str, Any]]]) -> None:
+            async def gate(sid: str, data: Any = None) -> dict[str, Any]:
+                try:
+                    answer = await self._pass(name, model, handler, sid, data, staff_only, needs_room)
+                except Refused as refused:
+                    answer = self.failure(refused.code, **refused.params)
+                except DomainError as exc:
+                    answer = self.failure(exc.code, **exc.params)
+                except Exception:
+                    log.exception("signaling event %s failed", name)
+                    answer = self.failure("internal", request_id="-")
+                if not answer.get("ok"):
+                    await self.sio.emit("error", {**answer["error"], "event": name}, to=sid)
+                return answer
+
+            self.sio.on(name, gate)
+
+        return register
+
+    async def _pass(
+        self,
+        name: str,
+        model: type[BaseModel],
+        handler: Callable[..., Awaitable[dict[str, Any]]],
+        sid: str,
+        data: Any,
+        staff_only: bool,
+        needs_room: bool,
+    ) -> dict[str, Any]:
+        try:
+            self.limiter.hit("events", sid, limit=100, window=2.0)
+            if name == "chat.send":
+                self.limiter.hit("chat", sid, limit=20, window=60.0)
+        except DomainError:
+            raise Refused("rate_limited", retry_after=2) from None
+        if data is None:
+            data = {}
+        if len(json.dumps(data, separators=(",", ":"), default=str)) > MAX_EVENT_BYTES:
+            raise Refused("too_large")
+        try:
+            payload = model.model_validate(data)
+        except ValidationError:
+            raise Refused("invalid_payload") from None
+        member = await self.member(sid)
+        session_data = await self.sio.get_session(sid)
+        is_staff = session_data.get("staff_id") is not None
+        if staff_only and not is_staff:
+            raise Refused("forbidden_role")
+        if needs_room and member is None:
+            raise Refused("not_admitted")
+        key = member.appointment_id if member else getattr(payload, "appointment_id", sid)
+        async with self.locks.hold(key):
+            return await handler(sid, member, payload)
+
+    async def unknown(self, event: str, sid: str, data: Any = None) -> dict[str, Any]:
+        answer = self.failure("unknown_event")
+        await self.sio.emit("error", {**answer["error"], "event": str(event)[:64]}, to=sid)
+        return answer
+
+    # ------------------------------------------------------------------ staff events
+
+    async def room_join(self, sid: str, member: Member | None, payload: RoomJoin) -> dict[str, Any]:
+        async with self.app[SESSIONS].begin() as session:
+            staff = await self._staff_or_refuse(session, sid)
+            participant = await rooms.join_staff(
+                session, staff=staff, appointment_id=payload.appointment_id, sid=sid, now=self.now
+            )
+            joined = Member(participant.id, payload.appointment_id, "clerk", staff.id)
+            snapshot = await rooms.room(
+                session, appointment_id=joined.appointment_id, me=joined.participant_id, ice_servers=self.ice_servers()
+            )
+        if member is not None and member.appointment_id != joined.appointment_id:
+            await self.sio.leave_room(sid, room_name(member.appointment_id))
+        await self.remember(sid, joined, joined.staff_id)
+        await self.sio.enter_room(sid, participant_room(joined.participant_id))
+        await self.sio.enter_room(sid, room_name(joined.appointment_id))
+        await self._room_updated(joined.appointment_id)
+        return {"ok": True, "room": snapshot}
+
+    async def lobby_watch(self, sid: str, member: Member | None, payload: Empty) -> dict[str, Any]:
+        async with self.app[SESSIONS]() as session:
+            staff = await self._staff_or_refuse(session, sid)
+            waiting = await rooms.lobby(session, staff=staff, now=self.now, tz=self._tz)
+        self.watchers[sid] = staff.id
+        return {"ok": True, "waiting": waiting}
+
+    async def admit(self, sid: str, member: Member | None, payload: Admit) -> dict[str, Any]:
+        async with self.app[SESSIONS].begin() as session:
+            staff = await self._staff_or_refuse(session, sid)
+            citizen = await rooms.admit(session, staff=staff, appointment_id=payload.appointment_id, now=self.now)
+            snapshot = await rooms.room(
+                session, appointment_id=payload.appointment_id, me=citizen.id, ice_servers=self.ice_servers()
+            )
+        await self.sio.emit("admitted", {"room": snapshot, "resumed": False}, room=participant_room(citizen.id))
+        await self._room_updated(payload.appointment_id)
+        await self._lobby_updated()
+        return {"ok": True}
+
+    async def deny(self, sid: str, member: Member | None, payload: Deny) -> dict[str, Any]:
+        async with self.app[SESSIONS].begin() as session:
+            staff = await self._staff_or_refuse(session, sid)
+            citizen = await rooms.deny(
+                session, staff=staff, appointment_id=payload.appointment_id, reason=payload.reason, now=self.now
+            )
+        await self.sio.emit("denied", {"reason": payload.reason}, room=participant_room(citizen.id))
+        await self._lobby_updated()
+        return {"ok": True}
+
+    async def identity_confirm(self, sid: str, member: Member, payload: IdentityConfirm) -> dict[str, Any]:
+        async with self.app[SESSIONS].begin() as session:
+            staff = await self._staff_or_refuse(session, sid)
+            await rooms.confirm_identity(
+                session, staff=staff, appointment_id=member.appointment_id, document=payload.document, now=self.now
+            )
+        await self._room_updated(member.appointment_id)
+        return {"ok": True}
+
+    async def call_end(self, sid: str, member: Member, payload: CallEnd) -> dict[str, Any]:
+        async with self.app[SESSIONS].begin() as session:
+            staff = await self._staff_or_refuse(session, sid)
+            await rooms.end_call(
+                session, staff=staff, appointment_id=member.appointment_id, outcome=payload.outcome, now=self.now
+            )
+        await self.sio.emit("call.ended", {"outcome": payload.outcome}, room=room_name(member.appointment_id))
+        await self._lobby_updated()
+        return {"ok": True}
+
+    async def _staff_or_refuse(self, session: AsyncSession, sid: str) -> Staff:
+        staff = await self.staff(session, sid)
+        if staff is None:
+            raise Refused("forbidden_role")
+        return staff
+
+    # ------------------------------------------------------------------ member events
+
+    async def signal(self, sid: str, member: Member, payload: Signal) -> dict[str, Any]:
+        async with self.app[SESSIONS]() as session:
+            snapshot = await rooms.room(
+                session, appointment_id=member.appointment_id, me=member.participant_id, ice_servers=[]
+            )
+        states = {p["id"]: p["state"] for p in snapshot["participants"]}
+        if states.get(member.participant_id) not in ("admitted", "reconnecting"):
+            raise Refused("not_admitted")
+        if payload.to == member.participant_id or states.get(payload.to) not in ("admitted", "reconnecting"):
+            raise Refused("wrong_room")
+        relayed = payload.model_dump(exclude_none=True, exclude_defaults=True)
+        relayed["from"] = member.participant_id
+        if payload.restart:
+            relayed["restart"] = True
+        await self.sio.emit("signal", relayed, room=participant_room(payload.to))
+        return {"ok": True}
+
+    async def chat(self, sid: str, member: Member, payload: ChatSend) -> dict[str, Any]:
+        async with self.app[SESSIONS]() as session:
+            snapshot = await rooms.room(
+                session, appointment_id=member.appointment_id, me=member.participant_id, ice_servers=[]
+            )
+        me = next((p for p in snapshot["participants"] if p["id"] == member.participant_id), None)
+        if me is None or me["state"] != "admitted":
+            raise Refused("not_admitted")
+        message = {"from": member.participant_id, "role": member.role, "text": payload.text, "at": self.now.isoformat()}
+        await self.sio.emit("chat", message, room=room_name(member.appointment_id))
+        return {"ok": True}
+
+    async def hangup(self, sid: str, member: Member, payload: Empty) -> dict[str, Any]:
+        async with self.app[SESSIONS].begin() as session:
+            await rooms.leave(session, participant_id=member.participant_id, now=self.now)
+        await self.sio.emit(
+            "peer.left", {"participant_id": member.participant_id}, room=room_name(member.appointment_id), skip_sid=sid
+        )
+        await self.sio.leave_room(sid, room_name(member.appointment_id))
+        await self.remember(sid, None, (await self.sio.get_session(sid)).get("staff_id"))
+        await self._room_updated(member.appointment_id)
+        await self._lobby_updated()
+        return {"ok": True}
+
+    # ------------------------------------------------------------------ broadcasts
+
+    @property
+    def _tz(self) -> ZoneInfo:
+        return ZoneInfo(self.app[SETTINGS].timezone)
+
+    async def _room_updated(self, appointment_id: int) -> None:
+        async with self.app[SESSIONS]() as session:
+            snapshot = await rooms.room(session, appointment_id=appointment_id, me=0, ice_servers=self.ice_servers())
+        await self.sio.emit("room.updated", snapshot, room=room_name(appointment_id))
+
+    async def _lobby_updated(self) -> None:
+        """Send every watching staff member the waiting citizens of the rooms they serve."""
+        async with self.app[SESSIONS]() as session:
+            for sid, staff_id in list(self.watchers.items()):
+                staff = await session.get(Staff, staff_id)
+                if staff is None or not staff.active:
+                    continue
+                waiting = await rooms.lobby(session, staff=staff, now=self.now, tz=self._tz)
+                await self.sio.emit("lobby.updated", {"waiting": waiting}, to=sid)
+
+    async def close(self) -> None:
+        for task in list(self.grace_tasks):
+            task.cancel()
+        await asyncio.gather(*self.grace_tasks, return_exceptions=True)
+
+
+async def _lifetime(app: web.Application) -> Any:
+    yield
+    await app[SIGNALING].close()
+
+
+def setup(app: web.Application) -> None:
+    """Plug the signaling server into an app built by vibue.app.create_app."""
+    app[SIGNALING] = Signaling(app)
+    app.cleanup_ctx.append(_lifetime)
