@@ -23,7 +23,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signaling import rooms
+from signaling import rooms, turn
 from signaling.payloads import (
     MAX_EVENT_BYTES,
     Admit,
@@ -95,6 +95,7 @@ class Signaling:
         self.event("identity.confirm", IdentityConfirm, staff_only=True)(self.identity_confirm)
         self.event("call.end", CallEnd, staff_only=True)(self.call_end)
         self.event("hangup", Empty)(self.hangup)
+        self.event("ice.refresh", Empty)(self.ice_refresh)
 
     # ------------------------------------------------------------------ helpers
 
@@ -102,9 +103,8 @@ class Signaling:
     def now(self) -> datetime:
         return self.app[CLOCK].now()
 
-    def ice_servers(self) -> list[dict[str, Any]]:
-        urls = [url.strip() for url in self.app[SETTINGS].stun_urls.split(",") if url.strip()]
-        return [{"urls": urls}] if urls else []
+    def ice_servers(self, participant_id: int | None = None) -> list[dict[str, Any]]:
+        return turn.ice_servers(self.app[SETTINGS], participant_id=participant_id, now=self.now)
 
     def message(self, code: str, **params: Any) -> str:
         return translate("de", f"error.{code}", **params)
@@ -154,7 +154,7 @@ class Signaling:
                         session,
                         appointment_id=member.appointment_id,
                         me=member.participant_id,
-                        ice_servers=self.ice_servers(),
+                        ice_servers=self.ice_servers(participant.id) if resumed else [],
                     )
                     late = await rooms.clerk_late(session, appointment_id=member.appointment_id, now=self.now)
                     checklist = await self._checklist(session, member.appointment_id)
@@ -308,7 +308,10 @@ class Signaling:
             )
             joined = Member(participant.id, payload.appointment_id, "clerk", staff.id)
             snapshot = await rooms.room(
-                session, appointment_id=joined.appointment_id, me=joined.participant_id, ice_servers=self.ice_servers()
+                session,
+                appointment_id=joined.appointment_id,
+                me=joined.participant_id,
+                ice_servers=self.ice_servers(participant.id),
             )
         if member is not None and member.appointment_id != joined.appointment_id:
             await self.sio.leave_room(sid, room_name(member.appointment_id))
@@ -330,7 +333,7 @@ class Signaling:
             staff = await self._staff_or_refuse(session, sid)
             citizen = await rooms.admit(session, staff=staff, appointment_id=payload.appointment_id, now=self.now)
             snapshot = await rooms.room(
-                session, appointment_id=payload.appointment_id, me=citizen.id, ice_servers=self.ice_servers()
+                session, appointment_id=payload.appointment_id, me=citizen.id, ice_servers=self.ice_servers(citizen.id)
             )
         await self.sio.emit("admitted", {"room": snapshot, "resumed": False}, room=participant_room(citizen.id))
         await self._room_updated(payload.appointment_id)
@@ -403,6 +406,17 @@ class Signaling:
         await self.sio.emit("chat", message, room=room_name(member.appointment_id))
         return {"ok": True}
 
+    async def ice_refresh(self, sid: str, member: Member, payload: Empty) -> dict[str, Any]:
+        """Fresh TURN credentials for an admitted member, before the old ones expire."""
+        async with self.app[SESSIONS]() as session:
+            snapshot = await rooms.room(
+                session, appointment_id=member.appointment_id, me=member.participant_id, ice_servers=[]
+            )
+        me = next((p for p in snapshot["participants"] if p["id"] == member.participant_id), None)
+        if me is None or me["state"] not in ("admitted", "reconnecting"):
+            raise Refused("not_admitted")
+        return {"ok": True, "ice_servers": self.ice_servers(member.participant_id)}
+
     async def hangup(self, sid: str, member: Member, payload: Empty) -> dict[str, Any]:
         async with self.app[SESSIONS].begin() as session:
             await rooms.leave(session, participant_id=member.participant_id, now=self.now)
@@ -423,7 +437,7 @@ class Signaling:
 
     async def _room_updated(self, appointment_id: int) -> None:
         async with self.app[SESSIONS]() as session:
-            snapshot = await rooms.room(session, appointment_id=appointment_id, me=0, ice_servers=self.ice_servers())
+            snapshot = await rooms.room(session, appointment_id=appointment_id, me=0, ice_servers=[])
         await self.sio.emit("room.updated", snapshot, room=room_name(appointment_id))
 
     async def _lobby_updated(self) -> None:

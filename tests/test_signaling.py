@@ -217,3 +217,35 @@ async def test_signals_never_cross_rooms(call: Call, served: Any, mail_catcher: 
     for peer in (intruder, other_clerk):
         await peer.close()
     await other_session.close()
+
+
+def test_turn_credentials_follow_coturns_shared_secret_scheme() -> None:
+    import base64
+    import hashlib
+    import hmac
+    from datetime import UTC, datetime
+
+    from signaling.turn import ice_servers
+
+    now = datetime(2026, 11, 30, 7, tzinfo=UTC)
+    settings = Settings(
+        stun_urls="stun:stun.example.org:3478",
+        turn_urls="turn:turn.example.org:3478",
+        turn_secret="s3cret",
+        turn_ttl_seconds=600,
+    )
+    waiting = ice_servers(settings, participant_id=None, now=now)
+    assert waiting == [{"urls": ["stun:stun.example.org:3478"]}], "no TURN before admission"
+    admitted_servers = ice_servers(settings, participant_id=7, now=now)
+    turn = admitted_servers[1]
+    assert turn["username"] == f"{int(now.timestamp()) + 600}:p7"
+    expected = base64.b64encode(hmac.new(b"s3cret", turn["username"].encode(), hashlib.sha1).digest()).decode()
+    assert turn["credential"] == expected
+
+
+async def test_admitted_members_can_refresh_ice_servers(call: Call) -> None:
+    assert (await call.citizen.call("ice.refresh"))["error"]["code"] == "not_admitted"
+    await admitted(call)
+    refreshed = await call.citizen.call("ice.refresh")
+    assert refreshed["ok"] is True
+    assert refreshed["ice_servers"] == []  # no STUN/TURN configured in tests: host candidates only

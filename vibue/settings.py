@@ -66,6 +66,11 @@ class Settings:
     stun_urls: str = _setting(
         "", "Comma-separated STUN URLs handed to browsers (stun:host:3478); empty: host candidates only."
     )
+    turn_urls: str = _setting("", "Comma-separated TURN URLs (turn:host:3478?transport=udp, turns:host:5349).")
+    turn_secret: str = _setting(
+        "", "coturn's static-auth-secret; TURN is offered only when this and turn_urls are set."
+    )
+    turn_ttl_seconds: int = _setting(3600, "Lifetime of a TURN credential; clients refresh it before it expires.")
     reconnect_grace_seconds: float = _setting(
         60.0, "How long a dropped call participant may come back without a new admission."
     )
