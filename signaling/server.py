@@ -68,7 +68,14 @@ class Signaling:
     def __init__(self, app: web.Application) -> None:
         self.app = app
         settings = app[SETTINGS]
+        # With Redis, emits to a room reach its members on every process; without, one process.
+        manager = (
+            socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel)
+            if settings.redis_url
+            else None
+        )
         self.sio = socketio.AsyncServer(
+            client_manager=manager,
             async_mode="aiohttp",
             transports=["websocket"],
             # Cross-site WebSocket hijacking: only pages of this app may connect.

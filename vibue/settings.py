@@ -66,6 +66,10 @@ class Settings:
     stun_urls: str = _setting(
         "", "Comma-separated STUN URLs handed to browsers (stun:host:3478); empty: host candidates only."
     )
+    redis_url: str = _setting(
+        "", "Redis URL (redis://127.0.0.1:6379/0); set it to run several server processes together."
+    )
+    redis_channel: str = _setting("vibue", "Redis pub/sub channel the signaling processes share.")
     turn_urls: str = _setting("", "Comma-separated TURN URLs (turn:host:3478?transport=udp, turns:host:5349).")
     turn_secret: str = _setting(
         "", "coturn's static-auth-secret; TURN is offered only when this and turn_urls are set."
@@ -74,6 +78,10 @@ class Settings:
     reconnect_grace_seconds: float = _setting(
         60.0, "How long a dropped call participant may come back without a new admission."
     )
+    echo_peers_max: int = _setting(
+        8, "Connection tests (server-side aiortc echo peers) one process runs at the same time; more get 503."
+    )
+    echo_timeout_seconds: float = _setting(30.0, "A connection test's echo peer is closed after this many seconds.")
     seed_demo: bool = _setting(True, "Seed the demo catalog and demo staff into an empty database at start.")
     policy_file: str = _setting("recordings-policy/policy.toml", "Path of the recording and retention policy.")
     retention_interval_hours: float = _setting(24.0, "How often the retention job runs.")
@@ -171,6 +179,8 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("VIBUE_PORT must be between 1 and 65535")
     if settings.reservation_minutes < 1 or settings.booking_horizon_days < 1:
         raise SettingsError("VIBUE_RESERVATION_MINUTES and VIBUE_BOOKING_HORIZON_DAYS must be positive")
+    if settings.echo_peers_max < 1 or settings.echo_timeout_seconds <= 0:
+        raise SettingsError("VIBUE_ECHO_PEERS_MAX must be at least 1 and VIBUE_ECHO_TIMEOUT_SECONDS positive")
     if settings.production:
         if settings.secret_key == PLACEHOLDER_SECRET or len(settings.secret_key) < 32:
             raise SettingsError(

@@ -1,0 +1,204 @@
+"""Two server processes share PostgreSQL and Redis: the citizen on one, the clerk on the other,
+and a real WebRTC call (two aiortc peers) connects over the relayed signaling."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio
+from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from sqlalchemy import select
+
+from tests import databases
+from tests.calls import Peer
+from vibue import join_tokens, staff_sessions
+from vibue.db import make_engine, make_sessionmaker
+from vibue.models import Appointment, CallParticipant, Concern, Location, ServiceUnit, Staff
+from vibue.paths import ROOT
+from vibue.references import new_manage_token, new_reference, token_hash
+
+SECRET = "scale-out-test-secret-that-is-long-enough"
+REDIS_URL = os.environ.get("VIBUE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def redis_available() -> bool:
+    client = redis.asyncio.from_url(REDIS_URL)
+    try:
+        return bool(await asyncio.wait_for(client.ping(), 5))
+    except (OSError, redis.RedisError, TimeoutError):
+        return False
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def pg_url(pg_template: bool) -> Iterator[str]:
+    name, url = asyncio.run(databases.clone_pg())
+    try:
+        yield url
+    finally:
+        asyncio.run(databases.drop_pg(name))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def two_servers(pg_url: str, tmp_path: Path) -> AsyncIterator[list[str]]:
+    if not await redis_available():
+        if databases.in_ci():
+            pytest.fail(f"Redis at {REDIS_URL} is required in CI and did not answer")
+        pytest.skip("Redis not running (outside CI only)")
+    channel = f"vibue-test-{uuid.uuid4().hex[:8]}"
+    processes, urls = [], []
+    for n in range(2):
+        port = free_port()
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "VIBUE_PORT": str(port),
+            "VIBUE_DATABASE_URL": pg_url,
+            "VIBUE_DATA_DIR": str(tmp_path / f"var{n}"),
+            "VIBUE_REDIS_URL": REDIS_URL,
+            "VIBUE_REDIS_CHANNEL": channel,
+            "VIBUE_SECRET_KEY": SECRET,
+            "VIBUE_RETENTION_INTERVAL_HOURS": "0",
+            "VIBUE_LOG_LEVEL": "WARNING",
+        }
+        processes.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable, "run.py", cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL
+            )
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+        await wait_healthy(urls[-1], processes[-1])  # one after the other: the first migrates and seeds
+    try:
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            await asyncio.wait_for(process.wait(), 20)
+
+
+async def wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            assert process.returncode is None, "a server process exited"
+            try:
+                async with session.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} did not become healthy")
+
+
+async def checked_in_citizen(pg_url: str) -> tuple[int, str, str]:
+    """An appointment starting in five minutes whose citizen verified the code; returns
+    (appointment id, the citizen's join token, an admin's session cookie)."""
+    now = datetime.now(UTC)
+    engine = make_engine(pg_url)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            unit = await session.scalar(select(ServiceUnit).where(ServiceUnit.slug == "buergeramt-virtuell"))
+            concern = await session.scalar(select(Concern).where(Concern.slug == "an-ummeldung"))
+            location = await session.scalar(select(Location).where(Location.slug == "bv-video"))
+            admin = await session.scalar(select(Staff).where(Staff.username == "a.schmidt"))
+            assert unit and concern and location and admin
+            appointment = Appointment(
+                reference=new_reference(),
+                manage_token_hash=token_hash(new_manage_token()),
+                unit_id=unit.id,
+                concern_id=concern.id,
+                location_id=location.id,
+                channel="video",
+                status="checked_in",
+                start_at=now + timedelta(minutes=5),
+                end_at=now + timedelta(minutes=20),
+                citizen_name="Erika",
+                citizen_email="erika@example.org",
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(appointment)
+            await session.flush()
+            citizen = CallParticipant(
+                appointment_id=appointment.id, role="citizen", state="waiting", code_verified_at=now
+            )
+            session.add(citizen)
+            await session.flush()
+            cookie = await staff_sessions.open_session(session=session, staff=admin, now=now, hours=1)
+            claims = join_tokens.JoinClaims(appointment.id, citizen.id, "citizen", now + timedelta(hours=1))
+            return appointment.id, join_tokens.issue(SECRET, claims), cookie
+    finally:
+        await engine.dispose()
+
+
+async def relay(peer: Peer, pc: RTCPeerConnection, to: int) -> None:
+    """Non-trickle: the description carries the candidates; send it once gathered."""
+    description = pc.localDescription
+    answer = await peer.call("signal", {"to": to, "description": {"type": description.type, "sdp": description.sdp}})
+    assert answer["ok"], answer
+
+
+async def test_a_call_across_two_processes(two_servers: list[str], pg_url: str) -> None:
+    appointment_id, join_token, cookie = await checked_in_citizen(pg_url)
+    citizen, clerk = Peer(), Peer()
+    citizen_pc, clerk_pc = RTCPeerConnection(), RTCPeerConnection()
+    received: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    readers: set[asyncio.Task[None]] = set()
+
+    @clerk_pc.on("track")
+    def _track(track: Any) -> None:
+        async def first_frame() -> None:
+            frame = await track.recv()
+            if not received.done():
+                received.set_result(frame)
+
+        readers.add(asyncio.create_task(first_frame()))
+
+    try:
+        await citizen.connect(two_servers[0], join_token=join_token)
+        await citizen.next("waiting")
+        await clerk.connect(two_servers[1], cookie=cookie)
+        waiting = (await clerk.call("lobby.watch"))["waiting"]
+        assert [w["appointment_id"] for w in waiting] == [appointment_id], "the lobby is read from the shared database"
+        room = (await clerk.call("room.join", {"appointment_id": appointment_id}))["room"]
+        assert (await clerk.call("admit", {"appointment_id": appointment_id}))["ok"]
+        admitted = (await citizen.next("admitted"))["room"]  # crossed from process 2 to process 1 via Redis
+        citizen_id, clerk_id = admitted["me"], room["me"]
+
+        citizen_pc.addTrack(VideoStreamTrack())  # aiortc's synthetic camera
+        await citizen_pc.setLocalDescription(await citizen_pc.createOffer())
+        await relay(citizen, citizen_pc, clerk_id)
+        offer = (await clerk.next("signal"))["description"]
+        await clerk_pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type=offer["type"]))
+        await clerk_pc.setLocalDescription(await clerk_pc.createAnswer())
+        await relay(clerk, clerk_pc, citizen_id)
+        answer = (await citizen.next("signal"))["description"]
+        await citizen_pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
+
+        frame = await asyncio.wait_for(received, 30)
+        assert frame.width > 0 and frame.height > 0
+        assert clerk_pc.connectionState == "connected"
+    finally:
+        for pc in (citizen_pc, clerk_pc):
+            await pc.close()
+        for peer in (citizen, clerk):
+            await peer.close()
