@@ -23,7 +23,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signaling import rooms, turn
+from signaling import connection_test, rooms, turn
 from signaling.payloads import (
     MAX_EVENT_BYTES,
     Admit,
@@ -472,3 +472,4 @@ def setup(app: web.Application) -> None:
     """Plug the signaling server into an app built by vibue.app.create_app."""
     app[SIGNALING] = Signaling(app)
     app.cleanup_ctx.append(_lifetime)
+    connection_test.setup(app, lobby_changed=app[SIGNALING]._lobby_updated)
