@@ -43,6 +43,7 @@ test: lint typecheck imports pytest
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/booking.py
+	$(BIN)/python bench/signaling.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

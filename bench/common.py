@@ -3,6 +3,8 @@
 Also the bare baseline server (`python -m bench.common baseline`): aiohttp with two handlers and
 nothing of ViBü's stack, on the same database URL and engine settings, so a ratio against it
 shows what ViBü's HTTP, validation and domain layers cost on top of aiohttp and SQLAlchemy.
+And the bare Socket.IO relay (`python -m bench.common relay`): python-socketio on aiohttp with no
+auth, no validation and no database, the yardstick for bench/signaling.py.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import socketio
 import sqlalchemy
 from aiohttp import web
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, text
@@ -213,11 +216,38 @@ class ServerFailed(RuntimeError):
     """A benchmarked server did not come up."""
 
 
+@dataclass(frozen=True)
+class Served:
+    """A server started by `serving_process`: where it answers and its process (to read its CPU time)."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+
+
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    """CPU time (user + system, all threads) the running process has used so far; NaN off Linux."""
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return math.nan
+    # Fields 14 and 15 of proc_pid_stat(5), counted from the state (field 3) after the command name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.asynccontextmanager
 async def serving(
     argv: Sequence[str], env: dict[str, str], port: int, log_path: Path, *, ready_timeout: float = 60.0
 ) -> AsyncIterator[str]:
     """Start a server as a subprocess, wait until GET /healthz answers 200, yield its base URL, stop it."""
+    async with serving_process(argv, env, port, log_path, ready_timeout=ready_timeout) as served:
+        yield served.base_url
+
+
+@contextlib.asynccontextmanager
+async def serving_process(
+    argv: Sequence[str], env: dict[str, str], port: int, log_path: Path, *, ready_timeout: float = 60.0
+) -> AsyncIterator[Served]:
+    """`serving`, yielding the process too."""
     base_url = f"http://{HOST}:{port}"
     process = spawn(argv, env, log_path)
     try:
@@ -236,7 +266,7 @@ async def serving(
                     pass
                 await asyncio.sleep(0.1)
         try:
-            yield base_url
+            yield Served(base_url, process)
         except (aiohttp.ClientError, TimeoutError) as exc:
             if process.poll() is not None:
                 raise ServerFailed(f"{argv[-1]} exited with {process.returncode} mid-run:\n{tail(log_path)}") from exc
@@ -323,9 +353,61 @@ def baseline_app(database_url: str) -> web.Application:
     return app
 
 
+# --- the bare Socket.IO relay ---------------------------------------------------------------------
+
+# The transport settings of signaling/server.py (WebSocket only, 256 KB frames); not imported from
+# there because `python bench/signaling.py` puts bench/ first on sys.path, where `signaling` is that script.
+RELAY_FRAME_LIMIT = 256 * 1024
+
+
+async def _relay_health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def relay_app() -> web.Application:
+    """python-socketio on aiohttp, nothing else: `join` {"room"} puts a client in a room (acknowledged),
+    `signal` is relayed as it came, plus "from", to the other members of the sender's room."""
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        transports=["websocket"],
+        max_http_buffer_size=RELAY_FRAME_LIMIT,
+        logger=False,
+        engineio_logger=False,
+    )
+    app = web.Application()
+    sio.attach(app, socketio_path="socket.io")
+    app.router.add_get("/healthz", _relay_health)
+    joined: dict[str, str] = {}
+
+    async def join(sid: str, data: Any) -> dict[str, bool]:
+        joined[sid] = str(data["room"])
+        await sio.enter_room(sid, joined[sid])
+        return {"ok": True}
+
+    async def signal(sid: str, data: Any) -> None:
+        room = joined.get(sid)
+        if room is not None:
+            await sio.emit("signal", {**data, "from": sid}, room=room, skip_sid=sid)
+
+    async def disconnect(sid: str) -> None:
+        joined.pop(sid, None)
+
+    sio.on("join", join)
+    sio.on("signal", signal)
+    sio.on("disconnect", disconnect)
+    return app
+
+
 def baseline_main(argv: list[str]) -> int:
+    if argv == ["relay"]:
+        web.run_app(relay_app(), host=HOST, port=int(os.environ["BENCH_PORT"]), print=None, access_log=None)
+        return 0
     if argv != ["baseline"]:
-        print("usage: python -m bench.common baseline  (env BENCH_DATABASE_URL, BENCH_PORT)", file=sys.stderr)
+        print(
+            "usage: python -m bench.common baseline  (env BENCH_DATABASE_URL, BENCH_PORT)\n"
+            "       python -m bench.common relay     (env BENCH_PORT)",
+            file=sys.stderr,
+        )
         return 2
     app = baseline_app(os.environ["BENCH_DATABASE_URL"])
     web.run_app(app, host=HOST, port=int(os.environ["BENCH_PORT"]), print=None, access_log=None)
