@@ -258,6 +258,21 @@ async def end_call(
     return [member.id for member in members]
 
 
+async def in_call(session: AsyncSession, *, appointment_id: int, participant_ids: tuple[int, ...]) -> set[int]:
+    """Which of these participants are members of the call right now (admitted, maybe reconnecting).
+
+    One indexed query per relayed message: the hot path of signaling.
+    """
+    rows = await session.scalars(
+        select(CallParticipant.id).where(
+            CallParticipant.appointment_id == appointment_id,
+            CallParticipant.id.in_(participant_ids),
+            CallParticipant.state == "admitted",
+        )
+    )
+    return set(rows)
+
+
 async def leave(session: AsyncSession, *, participant_id: int, now: datetime) -> None:
     participant = await session.get(CallParticipant, participant_id)
     if participant is not None and participant.state in ("waiting", "admitted"):

@@ -386,13 +386,12 @@ class Signaling:
 
     async def signal(self, sid: str, member: Member, payload: Signal) -> dict[str, Any]:
         async with self.app[SESSIONS]() as session:
-            snapshot = await rooms.room(
-                session, appointment_id=member.appointment_id, me=member.participant_id, ice_servers=[]
+            members = await rooms.in_call(
+                session, appointment_id=member.appointment_id, participant_ids=(member.participant_id, payload.to)
             )
-        states = {p["id"]: p["state"] for p in snapshot["participants"]}
-        if states.get(member.participant_id) not in ("admitted", "reconnecting"):
+        if member.participant_id not in members:
             raise Refused("not_admitted")
-        if payload.to == member.participant_id or states.get(payload.to) not in ("admitted", "reconnecting"):
+        if payload.to == member.participant_id or payload.to not in members:
             raise Refused("wrong_room")
         relayed = payload.model_dump(exclude_none=True, exclude_defaults=True)
         relayed["from"] = member.participant_id
