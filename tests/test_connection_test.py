@@ -269,6 +269,7 @@ async def test_peers_are_closed_on_shutdown(booked: Booked, client: Client, serv
     try:
         await second.start(booked)
         assert booked.app[ECHO].open == 2
+        await booked.http.close()  # no keep-alive connection may outlive the server
         await served.close()
         assert booked.app[ECHO].open == 0
     finally:

@@ -16,6 +16,7 @@ from aiohttp import web
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
+import signaling
 from tests import databases
 from vibue.app import create_app
 from vibue.clock import ManualClock
@@ -61,7 +62,7 @@ def settings(settings: Settings, port: int) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, clock: ManualClock) -> web.Application:
-    return create_app(settings, clock=clock)
+    return create_app(settings, clock=clock, setups=[signaling.setup])  # as run.py builds it
 
 
 @pytest.fixture
@@ -78,7 +79,9 @@ def chromium() -> str:
 
 
 @pytest.fixture
-async def browser(chromium: str) -> AsyncIterator[Browser]:
+async def browser(chromium: str, base_url: str) -> AsyncIterator[Browser]:
+    # Depends on base_url so the browser closes first: the server's shutdown would otherwise wait
+    # for the pages' open WebSockets until its timeout.
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         yield launched

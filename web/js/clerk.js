@@ -7,6 +7,7 @@ import { onLanguageChange, t } from './i18n.js';
 import { addDays, clockNow, formatDay, formatTimeRange, todayInZone } from './format.js';
 import { channelLabel, roleLabel, statusLabel } from './labels.js';
 import { initPage } from './page.js';
+import { initClerkCalls } from './clerk-call.js';
 
 const REFRESH_MS = 30_000;
 const alertEl = $('#clerk-alert');
@@ -168,6 +169,10 @@ async function main() {
   }
   renderWalkins();
   await loadDay();
+  // Video calls: clerks and admins take them; support staff may not (the server refuses).
+  if (staff && ['clerk', 'admin'].includes(staff.role)) {
+    initClerkCalls({ alertEl, onCallEnded: () => loadDay({ quiet: true }) });
+  }
 
   dateInput.addEventListener('change', () => loadDay());
   $('#day-form').addEventListener('submit', (event) => {

@@ -22,9 +22,9 @@ let newSlot = null;
 // ---- outcome box -------------------------------------------------------------------
 
 const OUTCOMES = {
-  confirmed: { heading: 'manage.confirmedHeading', text: 'manage.confirmedText', join: true },
+  confirmed: { heading: 'manage.confirmedHeading', text: 'manage.confirmedText' },
   cancelled: { heading: 'manage.cancelledHeading', text: 'manage.cancelledText', rebook: true },
-  rescheduled: { heading: 'manage.rescheduledHeading', text: 'manage.rescheduledText', join: true },
+  rescheduled: { heading: 'manage.rescheduledHeading', text: 'manage.rescheduledText' },
   expired: { heading: 'manage.expiredHeading', rebook: true },
   notFound: { heading: 'manage.notFoundHeading', rebook: true },
 };
@@ -43,10 +43,18 @@ function renderOutcome() {
   $('#outcome').dataset.outcome = outcome.kind;
   $('#outcome-heading').textContent = t(spec.heading);
   $('#outcome-text').textContent = outcome.message || (spec.text ? t(spec.text, params) : '');
-  const join = spec.join && booking && booking.join_url;
-  $('#outcome-join').hidden = !join;
-  if (join) $('#outcome-join-link').href = booking.join_url;
   $('#outcome-rebook').hidden = !spec.rebook;
+}
+
+// ---- video appointments: the pre-call page /video/{token} ------------------------------
+
+function videoUrl() {
+  return `/video/${encodeURIComponent(token)}`;
+}
+
+/** A confirmed (or already started) video appointment can be joined from here. */
+function canJoin(b) {
+  return b.channel === 'video' && ['confirmed', 'checked_in', 'in_call'].includes(b.status);
 }
 
 // ---- booking details ---------------------------------------------------------------
@@ -83,9 +91,8 @@ function renderBooking() {
     row(t('manage.email'), b.citizen.email),
   );
 
-  const canJoin = b.join_url && ['confirmed', 'checked_in', 'in_call'].includes(b.status);
-  $('#details-join').hidden = !canJoin;
-  if (canJoin) $('#details-join-link').href = b.join_url;
+  $('#details-join').hidden = !canJoin(b);
+  if (canJoin(b)) $('#details-join-link').href = videoUrl();
 
   const items = (b.concern && b.concern.checklist) || [];
   $('#manage-checklist').hidden = !items.length || b.status === 'cancelled';

@@ -1,0 +1,178 @@
+"""The whole video appointment in two browsers with fake cameras: code, waiting room, admission,
+both sides decode video (getStats framesDecoded rising), identity check, outcome, completed.
+Also at phone width, and a reload mid-call that continues without a new admission."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+import pyotp
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, Page, expect
+
+from tests.booking_flow import confirmed_booking, identity_code_from_mail, offer
+from tests.browser.conftest import DESKTOP, PHONE, PageErrors, assert_no_horizontal_scroll, new_page
+from tests.browser.test_staff_browser import at_app_time, password_of, secret_of, sign_in
+from tests.smtp import MailCatcher
+from vibue.clock import ManualClock
+from vibue.settings import Settings
+
+START = "2026-11-30T08:00:00+01:00"  # booked at 07:00 by the test clock; the room opens at 07:45
+EMAIL = "erika@example.org"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.replace(reconnect_grace_seconds=30.0)
+
+
+async def book(base_url: str, catcher: MailCatcher) -> str:
+    async with aiohttp.ClientSession(base_url=base_url, cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        return await confirmed_booking(session, catcher, await offer(session), START, EMAIL)
+
+
+async def frames_decoded(page: Page) -> int:
+    value = await page.get_by_test_id("remote-video").get_attribute("data-frames-decoded")
+    return int(value or 0)
+
+
+async def decodes_video(page: Page) -> None:
+    """framesDecoded (from getStats, as the page reports it) is above zero and still rising."""
+    await expect(page.get_by_test_id("remote-video")).not_to_have_attribute("data-frames-decoded", "0", timeout=20_000)
+    before = await frames_decoded(page)
+    for _ in range(60):  # the page reads getStats every 2 s
+        await page.wait_for_timeout(250)
+        if await frames_decoded(page) > before:
+            return
+    raise AssertionError(f"framesDecoded stuck at {before} on {page.url}")
+
+
+async def citizen_reaches_waiting_room(page: Page, base_url: str, token: str, catcher: MailCatcher) -> None:
+    await page.goto(f"{base_url}/video/{token}")
+    await expect(page.get_by_test_id("precall-preview")).to_be_visible()
+    await page.get_by_test_id("request-code").click()
+    await expect(page.get_by_test_id("code-status")).to_contain_text("e***@example.org")
+    code = await identity_code_from_mail(catcher, EMAIL, count=3)
+    await page.get_by_test_id("code-input").fill(code)
+    await page.get_by_test_id("verify-code").click()
+    await expect(page.get_by_test_id("waiting-room")).to_be_visible()
+
+
+async def clerk_admits(page: Page, base_url: str, app: web.Application, clock: ManualClock) -> None:
+    code = pyotp.TOTP(await secret_of(app, "s.berger")).at(clock.now())
+    await sign_in(page, base_url, "s.berger", password_of("s.berger"), code)
+    await expect(page).to_have_url(re.compile(r"/sachbearbeitung$"))
+    waiting = page.get_by_test_id("waiting-list")
+    await expect(waiting).to_contain_text("Erika Mustermann", timeout=15_000)
+    await page.locator("[data-testid^='admit-']").first.click()
+    await expect(page.get_by_test_id("call-view")).to_be_visible()
+
+
+async def run_call(
+    browser: Browser,
+    base_url: str,
+    app: web.Application,
+    clock: ManualClock,
+    catcher: MailCatcher,
+    errors: PageErrors,
+    *,
+    citizen_viewport: dict[str, int],
+    reload_mid_call: bool = False,
+) -> None:
+    token = await book(base_url, catcher)
+    clock.advance(minutes=50)  # 07:50: the room is open
+    citizen = await new_page(browser, errors, viewport=citizen_viewport)
+    clerk = await new_page(browser, errors)
+    for page in (citizen, clerk):
+        await at_app_time(page, clock)
+    await citizen_reaches_waiting_room(citizen, base_url, token, catcher)
+    await clerk_admits(clerk, base_url, app, clock)
+    await expect(citizen.get_by_test_id("call-view")).to_be_visible()
+    await decodes_video(citizen)
+    await decodes_video(clerk)
+    if citizen_viewport is PHONE:
+        await assert_no_horizontal_scroll(citizen)
+
+    if reload_mid_call:
+        await citizen.reload()
+        # Straight back into the call: no code, no waiting room, no new admission.
+        await expect(citizen.get_by_test_id("call-view")).to_be_visible(timeout=20_000)
+        await expect(citizen.get_by_test_id("waiting-room")).to_be_hidden()
+        await decodes_video(citizen)
+        await decodes_video(clerk)
+
+    await clerk.get_by_test_id("identity-document").select_option("personalausweis")
+    await clerk.get_by_test_id("identity-confirm").click()
+    await clerk.get_by_test_id("outcome-completed").check()
+    await clerk.get_by_test_id("end-call").click()
+    await expect(citizen.get_by_test_id("call-ended")).to_be_visible()
+    async with aiohttp.ClientSession(base_url=base_url) as session, session.get(f"/api/bookings/{token}") as answer:
+        assert (await answer.json())["status"] == "completed"
+    await expect(clerk.get_by_test_id("day-table")).to_contain_text("abgeschlossen", timeout=15_000)
+    assert errors.errors == []
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_video_appointment_end_to_end(
+    browser: Browser,
+    base_url: str,
+    app: web.Application,
+    clock: ManualClock,
+    mail_catcher: MailCatcher,
+    page_errors: PageErrors,
+    viewport: dict[str, int],
+) -> None:
+    await run_call(browser, base_url, app, clock, mail_catcher, page_errors, citizen_viewport=viewport)
+
+
+async def test_reload_mid_call_resumes_without_new_admission(
+    browser: Browser,
+    base_url: str,
+    app: web.Application,
+    clock: ManualClock,
+    mail_catcher: MailCatcher,
+    page_errors: PageErrors,
+) -> None:
+    await run_call(
+        browser, base_url, app, clock, mail_catcher, page_errors, citizen_viewport=DESKTOP, reload_mid_call=True
+    )
+
+
+async def test_pre_call_connection_test_on_the_page_reaches_the_clerks_waiting_list(
+    browser: Browser,
+    base_url: str,
+    app: web.Application,
+    clock: ManualClock,
+    mail_catcher: MailCatcher,
+    page_errors: PageErrors,
+) -> None:
+    token = await book(base_url, mail_catcher)
+    clock.advance(minutes=50)
+    citizen = await new_page(browser, page_errors)
+    await at_app_time(citizen, clock)
+    await citizen.goto(f"{base_url}/video/{token}")
+    await citizen.get_by_test_id("conntest-start").click()
+    verdict = citizen.get_by_test_id("conntest-verdict")
+    await expect(verdict).to_be_visible(timeout=40_000)
+    assert await verdict.get_attribute("data-verdict") in {"good", "limited"}
+    await citizen.get_by_test_id("request-code").click()
+    code = await identity_code_from_mail(mail_catcher, EMAIL, count=3)
+    await citizen.get_by_test_id("code-input").fill(code)
+    await citizen.get_by_test_id("verify-code").click()
+    await expect(citizen.get_by_test_id("waiting-room")).to_be_visible()
+
+    clerk = await new_page(browser, page_errors)
+    await at_app_time(clerk, clock)
+    await sign_in(
+        clerk,
+        base_url,
+        "s.berger",
+        password_of("s.berger"),
+        pyotp.TOTP(await secret_of(app, "s.berger")).at(clock.now()),
+    )
+    waiting = clerk.get_by_test_id("waiting-list")
+    await expect(waiting).to_contain_text("Erika Mustermann", timeout=15_000)
+    await expect(waiting).not_to_contain_text("—")  # the test result is shown, not the placeholder
+    assert page_errors.errors == []
