@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from vibue import interpreters
 from vibue.audit import record
 from vibue.errors import Conflict, Forbidden, NotFound
 from vibue.i18n import localized
@@ -69,20 +70,26 @@ async def may_serve(session: AsyncSession, staff: Staff, appointment: Appointmen
 
 async def connect_citizen(
     session: AsyncSession, *, participant_id: int, appointment_id: int, sid: str, now: datetime
-) -> tuple[CallParticipant, bool]:
-    """The citizen's connection arrives; returns the participant and whether it resumed a call."""
+) -> tuple[CallParticipant, bool, bool]:
+    """A citizen's or interpreter's connection arrives; returns the participant, whether it is in
+    the call (interpreters are, by their invitation) and whether this is a reconnection."""
     participant = await session.get(CallParticipant, participant_id)
-    if participant is None or participant.appointment_id != appointment_id or participant.role != "citizen":
+    if (
+        participant is None
+        or participant.appointment_id != appointment_id
+        or participant.role not in ("citizen", "interpreter")
+    ):
         raise Forbidden("unauthorized")
     appointment = await _appointment(session, appointment_id)
     if participant.state in ("denied", "left") or appointment.status not in CALL_STATUSES:
         raise Conflict("call_over")
-    resumed = participant.state == "admitted"
+    in_call = participant.state == "admitted"
+    returning = participant.connection_sid is not None
     if participant.state == "waiting" and participant.waiting_since is None:
         participant.waiting_since = now
     participant.connection_sid = sid
     participant.disconnected_at = None
-    return participant, resumed
+    return participant, in_call, returning
 
 
 async def join_staff(
@@ -139,7 +146,8 @@ async def room(
         {
             "id": p.id,
             "role": p.role,
-            "name": name or appointment.citizen_name,
+            "name": name or p.display_name or appointment.citizen_name,
+            "language": p.language,
             "state": "reconnecting" if p.disconnected_at is not None else p.state,
             # Perfect negotiation: citizens and interpreters roll back on glare, staff do not.
             "polite": p.role != "clerk",
@@ -271,6 +279,15 @@ async def in_call(session: AsyncSession, *, appointment_id: int, participant_ids
         )
     )
     return set(rows)
+
+
+async def invite_interpreter(
+    session: AsyncSession, *, staff: Staff, appointment_id: int, now: datetime
+) -> interpreters.Invitation:
+    appointment = await _appointment(session, appointment_id)
+    if not await may_serve(session, staff, appointment):
+        raise Forbidden("forbidden_role")
+    return await interpreters.invite(session=session, appointment=appointment, staff_id=staff.id, now=now)
 
 
 async def leave(session: AsyncSession, *, participant_id: int, now: datetime) -> None:

@@ -103,6 +103,7 @@ class Signaling:
         self.event("call.end", CallEnd, staff_only=True)(self.call_end)
         self.event("hangup", Empty)(self.hangup)
         self.event("ice.refresh", Empty)(self.ice_refresh)
+        self.event("interpreter.invite", Empty, staff_only=True)(self.interpreter_invite)
 
     # ------------------------------------------------------------------ helpers
 
@@ -149,14 +150,14 @@ class Signaling:
                 raise socketio.exceptions.ConnectionRefusedError(self._refusal(exc.code)) from None
             try:
                 async with sessions.begin() as session:
-                    participant, resumed = await rooms.connect_citizen(
+                    participant, resumed, returning = await rooms.connect_citizen(
                         session,
                         participant_id=claims.participant_id,
                         appointment_id=claims.appointment_id,
                         sid=sid,
                         now=self.now,
                     )
-                    member = Member(participant.id, claims.appointment_id, "citizen")
+                    member = Member(participant.id, claims.appointment_id, participant.role)
                     snapshot = await rooms.room(
                         session,
                         appointment_id=member.appointment_id,
@@ -173,7 +174,7 @@ class Signaling:
             await self.sio.enter_room(sid, room_name(member.appointment_id))
             # Greeted once the handshake is complete, not from inside it.
             self.sio.start_background_task(
-                self._greet_citizen, sid, member, snapshot, resumed, late, checklist, waiting_since
+                self._greet_citizen, sid, member, snapshot, resumed, returning, late, checklist, waiting_since
             )
             return
         cookie = request.cookies.get(staff_sessions.COOKIE)
@@ -200,13 +201,14 @@ class Signaling:
         member: Member,
         snapshot: dict[str, Any],
         resumed: bool,
+        returning: bool,
         late: bool,
         checklist: list[str],
         waiting_since: datetime | None,
     ) -> None:
         if resumed:
             # Back within the grace period: the call continues without a new admission.
-            await self.sio.emit("admitted", {"room": snapshot, "resumed": True}, to=sid)
+            await self.sio.emit("admitted", {"room": snapshot, "resumed": returning}, to=sid)
             await self._room_updated(member.appointment_id)
         else:
             since = waiting_since.isoformat() if waiting_since else None
@@ -375,6 +377,15 @@ class Signaling:
         await self.sio.emit("call.ended", {"outcome": payload.outcome}, room=room_name(member.appointment_id))
         await self._lobby_updated()
         return {"ok": True}
+
+    async def interpreter_invite(self, sid: str, member: Member, payload: Empty) -> dict[str, Any]:
+        async with self.app[SESSIONS].begin() as session:
+            staff = await self._staff_or_refuse(session, sid)
+            invitation = await rooms.invite_interpreter(
+                session, staff=staff, appointment_id=member.appointment_id, now=self.now
+            )
+        url = f"{self.app[SETTINGS].base_url.rstrip('/')}/dolmetschen/{invitation.secret}"
+        return {"ok": True, "url": url, "expires_at": invitation.expires_at.isoformat()}
 
     async def _staff_or_refuse(self, session: AsyncSession, sid: str) -> Staff:
         staff = await self.staff(session, sid)

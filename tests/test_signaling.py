@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 import signaling
 from tests.calls import Peer, booked_video, http, refused, staff_cookie, verified_citizen
+from tests.helpers import post_json
 from tests.smtp import MailCatcher
 from vibue.app import create_app
 from vibue.appkeys import SESSIONS
@@ -249,3 +250,47 @@ async def test_admitted_members_can_refresh_ice_servers(call: Call) -> None:
     refreshed = await call.citizen.call("ice.refresh")
     assert refreshed["ok"] is True
     assert refreshed["ice_servers"] == []  # no STUN/TURN configured in tests: host candidates only
+
+
+async def test_an_interpreter_joins_by_a_one_time_link_as_third_participant(call: Call) -> None:
+    citizen_id, clerk_id = await admitted(call)
+    assert (await call.citizen.call("interpreter.invite"))["error"]["code"] == "forbidden_role"
+    stale = (await call.clerk.call("interpreter.invite"))["url"]
+    invited = await call.clerk.call("interpreter.invite")
+    assert invited["ok"] and invited["url"].startswith(f"{call.base_url}/dolmetschen/")
+    secret, stale_secret = invited["url"].rsplit("/", 1)[1], stale.rsplit("/", 1)[1]
+    async with call.http.get(f"/api/interpreter/{stale_secret}") as response:
+        assert (await response.json())["status"] == "expired", "a newer invitation voids the older one"
+    async with call.http.get(f"/api/interpreter/{secret}") as response:
+        page = await response.json()
+    assert (page["status"], page["concern"]) == ("open", "An- und Ummeldung innerhalb Heidelbergs")
+    assert "citizen" not in str(page).lower() and "Erika" not in str(page)
+
+    body = {"name": "Amira Haddad", "language": "Arabisch"}
+    joined = await post_json(call.http, f"/api/interpreter/{secret}/join", body)
+    assert joined.status == 200, await joined.text()
+    again = await post_json(call.http, f"/api/interpreter/{secret}/join", body)
+    assert (again.status, (await again.json())["error"]["code"]) == (409, "invitation_used")
+
+    interpreter = Peer()
+    await interpreter.connect(call.base_url, join_token=(await joined.json())["join_token"])
+    room = (await interpreter.next("admitted"))["room"]
+    assert "waiting" not in interpreter.events, "invited interpreters do not wait"
+    me = next(p for p in room["participants"] if p["id"] == room["me"])
+    assert (me["role"], me["name"], me["language"], me["polite"]) == ("interpreter", "Amira Haddad", "Arabisch", True)
+    assert {p["role"] for p in room["participants"]} == {"citizen", "clerk", "interpreter"}
+
+    for target, peer in ((citizen_id, call.citizen), (clerk_id, call.clerk)):
+        offer = {"to": target, "description": {"type": "offer", "sdp": "v=0 interpreter"}}
+        assert (await interpreter.call("signal", offer))["ok"]
+        assert (await peer.next("signal"))["from"] == room["me"]
+    await interpreter.close()
+
+
+async def test_invitation_links_are_checked(call: Call) -> None:
+    async with call.http.get("/api/interpreter/AAAAAAAAAAAAAAAAAAAAAAAA") as response:
+        assert (response.status, (await response.json())["error"]["code"]) == (404, "invitation_not_found")
+    await admitted(call)
+    secret = (await call.clerk.call("interpreter.invite"))["url"].rsplit("/", 1)[1]
+    bad = await post_json(call.http, f"/api/interpreter/{secret}/join", {"name": "", "language": "x" * 61})
+    assert set((await bad.json())["error"]["fields"]) == {"name", "language"}

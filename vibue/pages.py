@@ -18,6 +18,7 @@ PAGES: dict[str, str] = {
     "/buchen/{step:[1-5]}": "booking.html",
     "/termin/{token:[A-Za-z0-9_-]{16,80}}": "manage.html",
     "/video/{token:[A-Za-z0-9_-]{16,80}}": "video.html",
+    "/dolmetschen/{token:[A-Za-z0-9_-]{16,80}}": "interpreter.html",
     "/anmelden": "signin.html",
     "/sachbearbeitung": "clerk.html",
 }

@@ -3,7 +3,13 @@
 from vibue.models.appointments import CHANNELS, HOLDING, STATUSES, TRANSITIONS, Appointment
 from vibue.models.audit import AuditEntry
 from vibue.models.base import Base
-from vibue.models.calls import PARTICIPANT_ROLES, PARTICIPANT_STATES, CallParticipant, IdentityCode
+from vibue.models.calls import (
+    PARTICIPANT_ROLES,
+    PARTICIPANT_STATES,
+    CallParticipant,
+    IdentityCode,
+    InterpreterInvitation,
+)
 from vibue.models.catalog import Closure, Concern, Location, OpeningHours, ServiceUnit, unit_concerns
 from vibue.models.mail import QueuedMail
 from vibue.models.staff import ROLES, Capacity, Staff, StaffSession
@@ -24,6 +30,7 @@ __all__ = [
     "Closure",
     "Concern",
     "IdentityCode",
+    "InterpreterInvitation",
     "Location",
     "OpeningHours",
     "QueuedMail",

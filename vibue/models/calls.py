@@ -48,5 +48,22 @@ class CallParticipant(Base):
     # Set while the connection is gone; cleared when it comes back within the grace period.
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Interpreters only: the name and language they gave when joining by invitation.
+    display_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(60), nullable=True)
     # Result of the pre-call connection test: verdict, rtt_ms, loss, bitrate_kbps (no addresses).
     connection_test: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class InterpreterInvitation(Base):
+    """A one-time link a clerk hands to an interpreter; only the link secret's hash is stored."""
+
+    __tablename__ = "interpreter_invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,6 +1,6 @@
 """Every group of JSON endpoints, in the order they appear in the API description."""
 
-from vibue.routes import booking, catalog, clerk, config, dev, health, openapi, staff, video
+from vibue.routes import booking, catalog, clerk, config, dev, health, interpreter, openapi, staff, video
 from vibue.routing import Routes
 
 ROUTE_GROUPS: list[Routes] = [
@@ -10,6 +10,7 @@ ROUTE_GROUPS: list[Routes] = [
     catalog.routes,
     booking.routes,
     video.routes,
+    interpreter.routes,
     staff.routes,
     clerk.routes,
     dev.routes,

@@ -31,6 +31,8 @@ def upgrade() -> None:
         sa.Column("waiting_since", vibue.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("admitted_at", vibue.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("connection_sid", sa.String(length=64), nullable=True),
+        sa.Column("display_name", sa.String(length=120), nullable=True),
+        sa.Column("language", sa.String(length=60), nullable=True),
         sa.Column("disconnected_at", vibue.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("left_at", vibue.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("connection_test", sa.JSON(), nullable=True),
@@ -72,6 +74,31 @@ def upgrade() -> None:
     with op.batch_alter_table("identity_codes", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_identity_codes_appointment_id"), ["appointment_id"], unique=False)
 
+    op.create_table(
+        "interpreter_invitations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("appointment_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", vibue.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", vibue.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", vibue.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("voided_at", vibue.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"],
+            ["appointments.id"],
+            name=op.f("fk_interpreter_invitations_appointment_id_appointments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["staff.id"], name=op.f("fk_interpreter_invitations_created_by_staff"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_interpreter_invitations")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_interpreter_invitations_token_hash")),
+    )
+    with op.batch_alter_table("interpreter_invitations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_interpreter_invitations_appointment_id"), ["appointment_id"], unique=False)
+
     with op.batch_alter_table("appointments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("identity_document", sa.String(length=32), nullable=True))
         batch_op.add_column(
@@ -96,6 +123,10 @@ def downgrade() -> None:
     with op.batch_alter_table("identity_codes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_identity_codes_appointment_id"))
 
+    with op.batch_alter_table("interpreter_invitations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_interpreter_invitations_appointment_id"))
+
+    op.drop_table("interpreter_invitations")
     op.drop_table("identity_codes")
     with op.batch_alter_table("call_participants", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_call_participants_appointment_id"))
