@@ -9,6 +9,7 @@ order within a process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -49,6 +50,8 @@ log = logging.getLogger("vibue.signaling")
 SIGNALING: web.AppKey[Signaling] = web.AppKey("signaling")
 # The transport closes on frames above this; our own gate refuses events above MAX_EVENT_BYTES.
 FRAME_LIMIT = 256 * 1024
+# How often each process looks whether a waiting citizen's clerk is late.
+LATE_CHECK_SECONDS = 30.0
 Handler = Callable[[str, Member, Any], Awaitable[dict[str, Any]]]
 
 
@@ -90,6 +93,8 @@ class Signaling:
         self.grace_tasks: set[asyncio.Task[None]] = set()
         # Staff watching the waiting room on this process: sid -> staff id. Each gets their own list.
         self.watchers: dict[str, int] = {}
+        # Citizens waiting on this process: sid -> (member, told that the clerk runs late).
+        self.waiting: dict[str, tuple[Member, bool]] = {}
         self.sio.on("connect", self.connect)
         self.sio.on("disconnect", self.disconnect)
         self.sio.on("*", self.unknown)
@@ -213,10 +218,35 @@ class Signaling:
         else:
             since = waiting_since.isoformat() if waiting_since else None
             await self.sio.emit("waiting", {"since": since, "clerk_late": late, "checklist": checklist}, to=sid)
+            self.waiting[sid] = (member, late)
             await self._lobby_updated()
+
+    async def tell_late(self) -> int:
+        """Tell waiting citizens once when their clerk runs late (5 minutes past the start)."""
+        told = 0
+        for sid, (member, already) in list(self.waiting.items()):
+            if already:
+                continue
+            async with self.app[SESSIONS]() as session:
+                late = await rooms.clerk_late(session, appointment_id=member.appointment_id, now=self.now)
+                checklist = await self._checklist(session, member.appointment_id) if late else []
+            if late and sid in self.waiting:
+                self.waiting[sid] = (member, True)
+                await self.sio.emit("waiting", {"since": None, "clerk_late": True, "checklist": checklist}, to=sid)
+                told += 1
+        return told
+
+    async def _late_loop(self) -> None:
+        while True:
+            await asyncio.sleep(LATE_CHECK_SECONDS)
+            try:
+                await self.tell_late()
+            except Exception:
+                log.exception("late notice check failed")
 
     async def disconnect(self, sid: str) -> None:
         self.watchers.pop(sid, None)
+        self.waiting.pop(sid, None)
         member = await self.member(sid)
         if member is None:
             return
@@ -345,6 +375,9 @@ class Signaling:
                 session, appointment_id=payload.appointment_id, me=citizen.id, ice_servers=self.ice_servers(citizen.id)
             )
         await self.sio.emit("admitted", {"room": snapshot, "resumed": False}, room=participant_room(citizen.id))
+        for sid, (waiting, _) in list(self.waiting.items()):
+            if waiting.participant_id == citizen.id:
+                del self.waiting[sid]
         await self._room_updated(payload.appointment_id)
         await self._lobby_updated()
         return {"ok": True}
@@ -474,7 +507,11 @@ class Signaling:
 
 
 async def _lifetime(app: web.Application) -> Any:
+    late = asyncio.create_task(app[SIGNALING]._late_loop(), name="vibue-late-notices")
     yield
+    late.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await late
     await app[SIGNALING].close()
 
 

@@ -294,3 +294,14 @@ async def test_invitation_links_are_checked(call: Call) -> None:
     secret = (await call.clerk.call("interpreter.invite"))["url"].rsplit("/", 1)[1]
     bad = await post_json(call.http, f"/api/interpreter/{secret}/join", {"name": "", "language": "x" * 61})
     assert set((await bad.json())["error"]["fields"]) == {"name", "language"}
+
+
+async def test_waiting_citizens_hear_when_the_clerk_runs_late(call: Call, clock: ManualClock) -> None:
+    first = await call.citizen.next("waiting")
+    assert first["clerk_late"] is False  # 08:01, the appointment started a minute ago
+    server = call.app[signaling.SIGNALING]
+    assert await server.tell_late() == 0
+    clock.advance(minutes=5)  # 08:06: five minutes past the start and nobody came
+    assert await server.tell_late() == 1
+    assert (await call.citizen.next("waiting", count=2))["clerk_late"] is True
+    assert await server.tell_late() == 0, "told once"
