@@ -93,8 +93,8 @@ class Signaling:
         self.grace_tasks: set[asyncio.Task[None]] = set()
         # Staff watching the waiting room on this process: sid -> staff id. Each gets their own list.
         self.watchers: dict[str, int] = {}
-        # Citizens waiting on this process: sid -> (member, told that the clerk runs late).
-        self.waiting: dict[str, tuple[Member, bool]] = {}
+        # Citizens waiting on this process: sid -> (member, told that the clerk runs late, since).
+        self.waiting: dict[str, tuple[Member, bool, str | None]] = {}
         self.sio.on("connect", self.connect)
         self.sio.on("disconnect", self.disconnect)
         self.sio.on("*", self.unknown)
@@ -218,21 +218,21 @@ class Signaling:
         else:
             since = waiting_since.isoformat() if waiting_since else None
             await self.sio.emit("waiting", {"since": since, "clerk_late": late, "checklist": checklist}, to=sid)
-            self.waiting[sid] = (member, late)
+            self.waiting[sid] = (member, late, since)
             await self._lobby_updated()
 
     async def tell_late(self) -> int:
         """Tell waiting citizens once when their clerk runs late (5 minutes past the start)."""
         told = 0
-        for sid, (member, already) in list(self.waiting.items()):
+        for sid, (member, already, since) in list(self.waiting.items()):
             if already:
                 continue
             async with self.app[SESSIONS]() as session:
                 late = await rooms.clerk_late(session, appointment_id=member.appointment_id, now=self.now)
                 checklist = await self._checklist(session, member.appointment_id) if late else []
             if late and sid in self.waiting:
-                self.waiting[sid] = (member, True)
-                await self.sio.emit("waiting", {"since": None, "clerk_late": True, "checklist": checklist}, to=sid)
+                self.waiting[sid] = (member, True, since)
+                await self.sio.emit("waiting", {"since": since, "clerk_late": True, "checklist": checklist}, to=sid)
                 told += 1
         return told
 
@@ -375,7 +375,7 @@ class Signaling:
                 session, appointment_id=payload.appointment_id, me=citizen.id, ice_servers=self.ice_servers(citizen.id)
             )
         await self.sio.emit("admitted", {"room": snapshot, "resumed": False}, room=participant_room(citizen.id))
-        for sid, (waiting, _) in list(self.waiting.items()):
+        for sid, (waiting, _, _) in list(self.waiting.items()):
             if waiting.participant_id == citizen.id:
                 del self.waiting[sid]
         await self._room_updated(payload.appointment_id)
