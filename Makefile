@@ -44,6 +44,7 @@ test: lint typecheck imports pytest
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/booking.py
 	$(BIN)/python bench/signaling.py
+	$(BIN)/python bench/call_setup.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
