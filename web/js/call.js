@@ -1,6 +1,7 @@
-// The call view shared by citizen and clerk: remote and own video, controls, quality,
-// chat, status. One PeerLink (negotiation.js) per other admitted room member; media from
-// the page's one LocalMedia (media.js); every wire message through protocol.js.
+// The call view shared by citizen, clerk and interpreter: remote and own video, controls,
+// quality, chat, status. One PeerLink (negotiation.js) per other admitted room member (a
+// call with an interpreter has two on every page); media from the page's one LocalMedia
+// (media.js); every wire message through protocol.js.
 
 import { h } from './dom.js';
 import { announce } from './forms.js';
@@ -119,8 +120,12 @@ export class Call {
   renderStatus() {
     this.statusEl.textContent = t(`call.status.${this.status}`, this.statusParams);
     this.root.dataset.connection = this.status;
-    const reconnecting = this.status === 'peerReconnecting' || this.status === 'selfReconnecting';
-    for (const { tile } of this.links.values()) tile.overlay.hidden = !reconnecting;
+    // The overlay on the tile of the member whose connection dropped (on all when it is ours).
+    for (const [id, { tile }] of this.links) {
+      const p = this.participant(id);
+      tile.overlay.hidden = !(this.status === 'selfReconnecting'
+        || (this.status === 'peerReconnecting' && (!p || p.state === 'reconnecting')));
+    }
   }
 
   renderControls() {
@@ -172,6 +177,7 @@ export class Call {
       this.renderStatus();
       this.renderControls();
       this.renderQuality();
+      for (const entry of this.links.values()) this.renderTile(entry);
       this.chat.render();
     });
     this.media.devices().then(({ cameras }) => {
@@ -185,24 +191,46 @@ export class Call {
     this.renderControls();
   }
 
-  updateRoom(room) {
-    if (this.destroyed || !room) return;
-    const iceChanged = this.room && JSON.stringify(this.room.ice_servers) !== JSON.stringify(room.ice_servers);
+  updateRoom(update) {
+    if (this.destroyed || !update) return;
+    const prev = this.room;
+    // `room.updated` is a broadcast: "me": 0 and no ice_servers (docs/signaling.md). Keep
+    // who we are and the ICE servers (TURN credentials) from admitted / room.join.
+    const broadcast = !update.me;
+    if (broadcast && !prev) return; // nothing to place ourselves by yet; start() follows
+    const room = broadcast ? { ...update, me: prev.me, ice_servers: prev.ice_servers } : update;
+    const iceChanged = !broadcast && prev && JSON.stringify(prev.ice_servers) !== JSON.stringify(room.ice_servers);
+    const known = new Set(prev ? prev.participants.map((p) => String(p.id)) : []);
     this.room = room;
     const me = this.participant(room.me);
     for (const p of room.participants) {
       const id = String(p.id);
       if (id === String(room.me)) continue;
+      const entry = this.links.get(id);
       if (p.state === 'left') this.dropLink(id);
-      else if (LIVE_STATES.includes(p.state) && me && LIVE_STATES.includes(me.state) && !this.links.has(id)) {
+      else if (entry) {
+        // A link made for a signal that came before the Room named its sender.
+        entry.participant = p;
+        entry.link.polite = this.isPolite(p);
+        this.renderTile(entry);
+      } else if (LIVE_STATES.includes(p.state) && me && LIVE_STATES.includes(me.state)) {
         this.left.delete(id);
         this.addLink(p);
+      }
+      if (prev && !known.has(id) && p.role === 'interpreter' && p.state !== 'left') {
+        announce(t('call.interpreterJoined', { who: this.interpreterText(p) }));
       }
     }
     // Links to members the room no longer lists.
     for (const id of [...this.links.keys()]) if (!this.participant(id)) this.dropLink(id);
     if (iceChanged) for (const { link } of this.links.values()) link.setIceServers(room.ice_servers);
     this.refreshStatus();
+  }
+
+  /** "Name (Dolmetschen: Arabisch)" for announcements. */
+  interpreterText(p) {
+    const language = p.language ? t('call.interpreterLanguage', { language: p.language }) : t('call.role.interpreter');
+    return p.name ? t('call.nameRole', { name: p.name, role: language }) : language;
   }
 
   isPolite(remote) {
@@ -225,22 +253,40 @@ export class Call {
       onChange: () => this.linkChanged(id),
     });
     const tile = this.buildTile(participant, link);
-    this.links.set(id, { link, tile, sampler: new QualitySampler() });
+    const entry = { link, tile, participant, sampler: new QualitySampler() };
+    this.links.set(id, entry);
+    this.renderTile(entry);
     this.placeholder.hidden = true;
     this.refreshStatus();
     return this.links.get(id);
   }
 
   buildTile(participant, link) {
-    const testid = participant.role === 'interpreter' ? 'remote-video-interpreter' : 'remote-video';
-    const video = h('video', { class: 'call-remote-video', 'data-testid': testid, playsinline: true, autoplay: true, 'data-frames-decoded': '0' });
+    const video = h('video', { class: 'call-remote-video', playsinline: true, autoplay: true, 'data-frames-decoded': '0' });
     video.srcObject = link.remoteStream;
     const overlay = h('p', { class: 'call-overlay', 'data-testid': 'call-reconnecting', 'data-i18n': 'call.status.peerReconnecting' }, t('call.status.peerReconnecting'));
     overlay.hidden = true;
-    const label = h('figcaption', { class: 'call-remote-label' }, participant.name || t(`call.role.${participant.role || 'other'}`));
+    const name = h('span', { class: 'call-remote-name' });
+    const detail = h('span', { class: 'call-remote-detail' });
+    const label = h('figcaption', { class: 'call-remote-label' }, name, detail);
     const figure = h('figure', { class: 'call-remote', 'data-participant': String(participant.id) }, video, overlay, label);
     this.remotes.append(figure);
-    return { figure, video, overlay };
+    return { figure, video, overlay, name, detail };
+  }
+
+  /** Name, role and (for an interpreter) the language under a remote video. */
+  renderTile({ tile, participant }) {
+    const role = participant.role || 'other';
+    tile.figure.dataset.role = role;
+    tile.video.dataset.testid = role === 'interpreter' ? 'remote-video-interpreter' : 'remote-video';
+    tile.name.textContent = participant.name || t(`call.role.${role}`);
+    // Under a name, the role (for an interpreter: the language), so three people tell apart.
+    let detail = participant.name ? t(`call.role.${role}`) : '';
+    if (role === 'interpreter' && participant.language) {
+      detail = t('call.interpreterLanguage', { language: participant.language });
+    }
+    tile.detail.textContent = detail;
+    tile.detail.hidden = !detail;
   }
 
   replaceLink(id, msg) {
@@ -335,7 +381,9 @@ export class Call {
     if (p) p.state = 'left';
     this.dropLink(String(id));
     this.refreshStatus();
-    announce(this.statusEl.textContent);
+    announce(p && p.role === 'interpreter'
+      ? t('call.interpreterLeft', { who: this.interpreterText(p) })
+      : this.statusEl.textContent);
   }
 
   selfDisconnected() {

@@ -1,5 +1,6 @@
 // Clerk console, video part: the "Warteraum" panel (lobby.watch / lobby.updated), admit
-// and deny, and the call view with the clerk's steps (identity check, outcome, end).
+// and deny, and the call view with the clerk's steps (identity check, interpreter
+// invitation, outcome, end).
 // The clerk is the impolite side of perfect negotiation (the Room says so).
 
 import { $, focusHeading, h } from './dom.js';
@@ -17,7 +18,7 @@ let sig = null;
 let waiting = [];
 let media = null;
 let call = null;
-let current = null; // {appointment_id, reference, name}
+let current = null; // {appointment_id, reference, name, invite: {url, expires_at, before} | undefined}
 let room = null;
 let steps = null; // the clerk's step panel elements
 let opts = null;
@@ -212,6 +213,7 @@ function buildSteps() {
   const alert = h('div', { class: 'alert', role: 'alert', 'data-testid': 'steps-alert' });
   confirm.addEventListener('click', () => confirmIdentity());
   end.addEventListener('click', () => endCall());
+  const interpreter = buildInterpreter();
   const element = h('section', { class: 'clerk-steps', 'aria-labelledby': 'steps-heading' },
     h('h3', { id: 'steps-heading' }, t('clerkCall.stepsHeading')),
     alert,
@@ -219,10 +221,121 @@ function buildSteps() {
     h('p', { class: 'muted' }, t('clerkCall.identityHint')),
     h('div', { class: 'field' }, h('label', { for: 'identity-document' }, t('clerkCall.documentLabel')), select),
     confirm, identityStatus,
+    interpreter.element,
     h('h4', {}, t('clerkCall.outcomeHeading')),
     h('fieldset', { class: 'outcome-choices' }, h('legend', { id: 'outcome-legend' }, t('clerkCall.outcomeLegend')), ...radios),
     end);
-  return { element, select, confirm, identityStatus, end, alert };
+  return { element, select, confirm, identityStatus, end, alert, interpreter };
+}
+
+// ---- interpreter invitation ------------------------------------------------------------
+
+function buildInterpreter() {
+  // Not a live region: call.js announces the interpreter coming and going.
+  const present = h('p', { class: 'interpreter-present', 'data-testid': 'interpreter-present' });
+  const invite = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'invite-interpreter' });
+  const input = h('input', {
+    id: 'invite-link', type: 'text', class: 'invite-input', readonly: true, 'data-testid': 'invite-link',
+    'aria-describedby': 'invite-expiry', spellcheck: 'false', autocomplete: 'off',
+  });
+  const copy = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'copy-invite' }, t('clerkCall.copyInvite'));
+  const expiry = h('p', { id: 'invite-expiry', class: 'muted', 'data-testid': 'invite-expiry' });
+  const copied = h('p', { class: 'invite-copied', role: 'status', 'data-testid': 'invite-copied' });
+  const box = h('div', { class: 'invite-box' },
+    h('label', { for: 'invite-link' }, t('clerkCall.inviteLinkLabel')),
+    h('div', { class: 'invite-row' }, input, copy),
+    expiry, copied);
+  const alert = h('div', { class: 'alert', role: 'alert', 'data-testid': 'invite-alert' });
+  invite.addEventListener('click', () => inviteInterpreter());
+  copy.addEventListener('click', () => copyInvite());
+  // Clicking into the field selects the whole link, ready for Ctrl+C.
+  input.addEventListener('focus', () => input.select());
+  const element = h('div', { class: 'interpreter-step' },
+    h('h4', {}, t('clerkCall.interpreterHeading')),
+    h('p', { class: 'muted' }, t('clerkCall.interpreterHint')),
+    present, alert, invite, box);
+  return { element, present, invite, input, copy, expiry, copied, box, alert };
+}
+
+function interpretersInRoom() {
+  return room && Array.isArray(room.participants)
+    ? room.participants.filter((p) => p.role === 'interpreter' && p.state !== 'left') : [];
+}
+
+function renderInterpreter() {
+  if (!steps) return;
+  const ui = steps.interpreter;
+  const here = interpretersInRoom();
+  const invite = current && current.invite;
+  // The link works once: when someone new came in with it, it is spent.
+  if (invite && here.some((p) => !invite.before.includes(String(p.id)))) {
+    delete current.invite;
+    store();
+  }
+  const open = current && current.invite;
+  const presentText = here.map((p) => t('clerkCall.interpreterPresent', {
+    name: p.name || t('call.role.interpreter'),
+    language: p.language || '–',
+  })).join(' ');
+  if (ui.present.textContent !== presentText) ui.present.textContent = presentText;
+  ui.present.hidden = !here.length;
+  ui.invite.textContent = t(open || here.length ? 'clerkCall.inviteAgain' : 'clerkCall.invite');
+  ui.box.hidden = !open;
+  if (open) {
+    if (ui.input.value !== open.url) ui.input.value = open.url;
+    ui.expiry.textContent = t('clerkCall.inviteExpiry', { time: formatTime(open.expires_at) });
+  } else {
+    ui.input.value = '';
+    ui.copied.textContent = '';
+  }
+}
+
+async function inviteInterpreter() {
+  const ui = steps.interpreter;
+  if (ui.invite.dataset.busy === 'true') return;
+  ui.invite.dataset.busy = 'true';
+  ui.invite.setAttribute('aria-disabled', 'true');
+  clearAlert(ui.alert);
+  try {
+    const answer = await sig.inviteInterpreter();
+    if (!current || !steps) return;
+    current.invite = {
+      url: answer.url, expires_at: answer.expires_at, before: interpretersInRoom().map((p) => String(p.id)),
+    };
+    store();
+    renderInterpreter();
+    steps.interpreter.copied.textContent = '';
+    steps.interpreter.input.focus();
+    announce(t('clerkCall.inviteCreated', { time: formatTime(answer.expires_at) }));
+  } catch (err) {
+    if (steps) showAlert(steps.interpreter.alert, protocolMessage(err));
+  } finally {
+    if (steps) {
+      delete steps.interpreter.invite.dataset.busy;
+      steps.interpreter.invite.removeAttribute('aria-disabled');
+    }
+  }
+}
+
+async function copyInvite() {
+  const { input, copied } = steps.interpreter;
+  if (!input.value) return;
+  try {
+    if (!navigator.clipboard || !window.isSecureContext) throw new Error('no clipboard');
+    await navigator.clipboard.writeText(input.value);
+    copied.textContent = t('clerkCall.inviteCopied');
+  } catch {
+    // No clipboard API (plain http) or no permission: select the text for Ctrl+C.
+    input.focus();
+    input.select();
+    let done = false;
+    try {
+      done = document.execCommand('copy');
+    } catch {
+      done = false;
+    }
+    copied.textContent = t(done ? 'clerkCall.inviteCopied' : 'clerkCall.inviteSelectToCopy');
+  }
 }
 
 function renderIdentity() {
@@ -294,11 +407,13 @@ function openCall(newRoom) {
       const answer = await sig.roomJoin(current.appointment_id);
       room = answer.room;
       renderIdentity();
+      renderInterpreter();
       return answer.room;
     },
   });
   call.start(room);
   renderIdentity();
+  renderInterpreter();
   renderWaiting();
   focusHeading($('#clerk-call-heading'));
 }
@@ -365,6 +480,7 @@ export function initClerkCalls(options) {
     if (call && current && r.appointment_id === current.appointment_id) {
       room = r;
       renderIdentity();
+      renderInterpreter();
     }
   });
   sig.on('disconnected', ({ willReconnect }) => {
@@ -398,6 +514,7 @@ export function initClerkCalls(options) {
       steps.select.value = doc;
       if (outcome) $(`#outcome-${outcome.value}`).checked = true;
       renderIdentity();
+      renderInterpreter();
       renderCallHeading();
     }
   });

@@ -10,7 +10,8 @@
 //   'connected'    {recovered: bool}  first connection (false) or a reconnection (true)
 //   'disconnected' {reason, willReconnect}
 //   'refused'      ProtocolError with code unauthorized | token_expired | forbidden_origin |
-//                  forbidden | connect_failed: the server turned the connection down; no retry
+//                  forbidden | call_over | connect_failed: the server turned the connection
+//                  down; no retry
 
 import { io } from '/static/vendor/socket.io/socket.io.esm.min.js';
 
@@ -199,6 +200,12 @@ export class Signaling {
 
   callEnd(outcome) {
     return this.request('call.end', { outcome });
+  }
+
+  /** Staff in a room: a one-time invitation link for an interpreter (voids the previous
+   *  unused one). Ack: {ok, url, expires_at}. */
+  inviteInterpreter() {
+    return this.request('interpreter.invite', {});
   }
 
   hangup() {

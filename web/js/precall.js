@@ -1,0 +1,144 @@
+// The camera and microphone check before a call, for pages that carry the pre-call card's
+// markup (ids precall-preview, preview-off, mic-level, mic-level-start, devices,
+// device-camera, device-microphone, media-help*, media-retry; see interpreter.html).
+// Failures become the German help texts (media.<kind>.*), never a dead end.
+
+import { $, h } from './dom.js';
+import { announce } from './forms.js';
+import { t } from './i18n.js';
+import { browserFamily, LevelMeter, mediaErrorKind, missingFeatures } from './media.js';
+
+export class MediaCheck {
+  /**
+   * @param {import('./media.js').LocalMedia} media the page's one stream
+   * @param {object} o
+   * @param {() => boolean} o.inCall true while the call view owns the media (it re-acquires
+   *        the camera itself when the page comes back from the background)
+   */
+  constructor(media, { inCall }) {
+    this.media = media;
+    this.inCall = inCall;
+    this.meter = new LevelMeter($('#mic-level'));
+    this.problem = null; // {kind} while camera/microphone are not available
+    this.ready = Promise.resolve();
+  }
+
+  /** Acquire camera and microphone (once); `ready` settles when that is done either way. */
+  start() {
+    this.ready = this.acquire();
+    return this.ready;
+  }
+
+  acquire() {
+    if (missingFeatures().length) {
+      this.problem = { kind: 'unsupported' };
+      this.renderHelp();
+      return Promise.resolve();
+    }
+    return this.media.acquire().then(async () => {
+      // Only one of camera and microphone could be opened.
+      this.problem = this.media.error ? { kind: mediaErrorKind(this.media.error) } : null;
+      this.renderHelp();
+      this.previewChanged();
+      await this.fillDevices();
+    }).catch((err) => {
+      console.warn('getUserMedia failed', err);
+      this.problem = { kind: mediaErrorKind(err) };
+      this.renderHelp();
+      $('#preview-off').hidden = false;
+    });
+  }
+
+  renderHelp() {
+    const box = $('#media-help');
+    box.hidden = !this.problem;
+    if (!this.problem) return;
+    const { kind } = this.problem;
+    $('#media-help-heading').textContent = t(`media.${kind}.heading`);
+    $('#media-help-text').textContent = t(`media.${kind}.text`);
+    const steps = kind === 'denied'
+      ? [t(`media.denied.${browserFamily()}`), t('media.denied.system')]
+      : [t(`media.${kind}.step`)];
+    $('#media-help-steps').replaceChildren(...steps.map((s) => h('li', {}, s)));
+    $('#media-retry').hidden = kind === 'unsupported';
+  }
+
+  async fillDevices() {
+    const { cameras, microphones } = await this.media.devices();
+    const fill = (select, list, kind, labelKey) => {
+      const current = this.media.currentDeviceId(kind);
+      select.replaceChildren(...list.map((d, i) => h('option', { value: d.deviceId, selected: d.deviceId === current },
+        d.label || t(labelKey, { n: i + 1 }))));
+      select.closest('.field').hidden = !list.length;
+    };
+    fill($('#device-camera'), cameras, 'video', 'video.cameraN');
+    fill($('#device-microphone'), microphones, 'audio', 'video.microphoneN');
+    $('#devices').hidden = !cameras.length && !microphones.length;
+  }
+
+  /** Show (or drop) the preview; the <video> only holds the stream while the card is visible. */
+  showPreview(visible) {
+    const preview = $('#precall-preview');
+    preview.srcObject = visible && this.media.stream ? this.media.stream : null;
+  }
+
+  previewChanged() {
+    const preview = $('#precall-preview');
+    preview.srcObject = null;
+    if (!$('#precall').hidden) preview.srcObject = this.media.stream;
+    preview.classList.toggle('mirrored', this.media.facing === 'user');
+    $('#preview-off').hidden = Boolean(this.media.videoTrack);
+    if (this.inCall()) return; // the call view shows the stream; no meter needed
+    this.meter.attach(this.media.stream);
+    $('#mic-level-start').hidden = !this.meter.suspended;
+  }
+
+  useDevice(kind, deviceId) {
+    const change = kind === 'video' ? this.media.useCamera(deviceId) : this.media.useMicrophone(deviceId);
+    change.catch((err) => {
+      this.problem = { kind: mediaErrorKind(err) };
+      this.renderHelp();
+    });
+  }
+
+  /** Listeners for the card's controls, device changes and the page's visibility. */
+  wire() {
+    this.media.onTrackChange(() => this.previewChanged());
+    $('#media-retry').addEventListener('click', () => {
+      this.start().then(() => {
+        if (!this.problem) announce(t('video.mediaOk'));
+      });
+    });
+    $('#device-camera').addEventListener('change', (event) => this.useDevice('video', event.target.value));
+    $('#device-microphone').addEventListener('change', (event) => this.useDevice('audio', event.target.value));
+    $('#mic-level-start').addEventListener('click', async () => {
+      await this.meter.resume();
+      $('#mic-level-start').hidden = true;
+    });
+    // Autoplay rules may keep the AudioContext suspended until the first interaction.
+    const resume = () => {
+      if (this.meter.suspended) this.meter.resume().then(() => { $('#mic-level-start').hidden = true; });
+    };
+    document.addEventListener('pointerdown', resume);
+    document.addEventListener('keydown', resume);
+    if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) {
+      navigator.mediaDevices.addEventListener('devicechange', () => {
+        if (this.media.stream) this.fillDevices().catch(() => {});
+      });
+    }
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && !this.inCall() && this.media.stream) {
+        this.media.ensureCameraLive().catch((err) => console.warn('camera not re-acquired', err));
+      }
+    });
+  }
+
+  /** The call takes over: stop measuring (the stream itself goes on). */
+  detach() {
+    this.meter.detach();
+  }
+
+  close() {
+    this.meter.close();
+  }
+}
