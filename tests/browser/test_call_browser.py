@@ -70,7 +70,7 @@ async def clerk_admits(page: Page, base_url: str, app: web.Application, clock: M
     await expect(page.get_by_test_id("call-view")).to_be_visible()
 
 
-async def run_call(
+async def start_call(
     browser: Browser,
     base_url: str,
     app: web.Application,
@@ -78,9 +78,9 @@ async def run_call(
     catcher: MailCatcher,
     errors: PageErrors,
     *,
-    citizen_viewport: dict[str, int],
-    reload_mid_call: bool = False,
-) -> None:
+    citizen_viewport: dict[str, int] = DESKTOP,
+) -> tuple[Page, Page, str]:
+    """Book, open the room, code, waiting room, admission: both sides decoding video."""
     token = await book(base_url, catcher)
     clock.advance(minutes=50)  # 07:50: the room is open
     citizen = await new_page(browser, errors, viewport=citizen_viewport)
@@ -92,6 +92,23 @@ async def run_call(
     await expect(citizen.get_by_test_id("call-view")).to_be_visible()
     await decodes_video(citizen)
     await decodes_video(clerk)
+    return citizen, clerk, token
+
+
+async def run_call(
+    browser: Browser,
+    base_url: str,
+    app: web.Application,
+    clock: ManualClock,
+    catcher: MailCatcher,
+    errors: PageErrors,
+    *,
+    citizen_viewport: dict[str, int],
+    reload_mid_call: bool = False,
+) -> None:
+    citizen, clerk, token = await start_call(
+        browser, base_url, app, clock, catcher, errors, citizen_viewport=citizen_viewport
+    )
     if citizen_viewport is PHONE:
         await assert_no_horizontal_scroll(citizen)
 
@@ -175,4 +192,48 @@ async def test_pre_call_connection_test_on_the_page_reaches_the_clerks_waiting_l
     waiting = clerk.get_by_test_id("waiting-list")
     await expect(waiting).to_contain_text("Erika Mustermann", timeout=15_000)
     await expect(waiting).not_to_contain_text("—")  # the test result is shown, not the placeholder
+    assert page_errors.errors == []
+
+
+LOCAL_TRACK = "document.querySelector('[data-testid=local-video]').srcObject.get{kind}Tracks()[0]"
+
+
+async def test_controls_and_the_camera_coming_back_after_the_background(
+    browser: Browser,
+    base_url: str,
+    app: web.Application,
+    clock: ManualClock,
+    mail_catcher: MailCatcher,
+    page_errors: PageErrors,
+) -> None:
+    citizen, clerk, _ = await start_call(browser, base_url, app, clock, mail_catcher, page_errors)
+    audio, video = LOCAL_TRACK.format(kind="Audio"), LOCAL_TRACK.format(kind="Video")
+
+    await citizen.get_by_test_id("mute").click()
+    await expect(citizen.get_by_test_id("mute")).to_have_attribute("data-state", "off")
+    assert await citizen.evaluate(f"{audio}.enabled") is False
+    await citizen.get_by_test_id("mute").click()
+    assert await citizen.evaluate(f"{audio}.enabled") is True
+
+    await citizen.get_by_test_id("camera").click()
+    await expect(citizen.get_by_test_id("camera")).to_have_attribute("data-state", "off")
+    assert await citizen.evaluate(f"{video}.enabled") is False
+    await citizen.get_by_test_id("camera").click()
+    assert await citizen.evaluate(f"{video}.enabled") is True
+
+    # One fake camera: the switch button only appears with two cameras.
+    await expect(citizen.get_by_test_id("switch-camera")).to_be_hidden()
+    await expect(citizen.get_by_test_id("quality")).not_to_have_attribute("data-quality", "unknown", timeout=10_000)
+
+    # A phone takes the camera away in the background; back in front, the page gets it again.
+    old_id = await citizen.evaluate(f"(() => {{ const t = {video}; t.stop(); return t.id; }})()")
+    await citizen.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    fresh = f"(() => {{ const t = {video}; return Boolean(t) && t.readyState === 'live' && t.id !== {old_id!r}; }})()"
+    for _ in range(100):  # wait_for_function would eval a string, which our CSP forbids
+        if await citizen.evaluate(fresh):
+            break
+        await citizen.wait_for_timeout(100)
+    else:
+        raise AssertionError("the camera was not acquired again")
+    await decodes_video(clerk)  # the clerk sees the citizen's camera again
     assert page_errors.errors == []
