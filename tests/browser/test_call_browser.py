@@ -4,6 +4,7 @@ Also at phone width, and a reload mid-call that continues without a new admissio
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import aiohttp
@@ -236,4 +237,60 @@ async def test_controls_and_the_camera_coming_back_after_the_background(
     else:
         raise AssertionError("the camera was not acquired again")
     await decodes_video(clerk)  # the clerk sees the citizen's camera again
+    assert page_errors.errors == []
+
+
+# Test-only instrumentation, injected before the page's scripts: remember every peer connection.
+KEEP_PEERS = """
+(() => {
+  const Original = window.RTCPeerConnection;
+  window.__peers = [];
+  window.__glare = 0;  // remote offers applied while this side had its own offer out
+  window.RTCPeerConnection = class extends Original {
+    constructor(...args) { super(...args); window.__peers.push(this); }
+    setRemoteDescription(description) {
+      if (description && description.type === 'offer' && this.signalingState === 'have-local-offer') {
+        window.__glare += 1;
+      }
+      return super.setRemoteDescription(description);
+    }
+  };
+})();
+"""
+LIVE_PEER = "window.__peers.filter((pc) => pc.connectionState !== 'closed').at(-1)"
+
+
+async def test_glare_never_breaks_the_call(
+    browser: Browser,
+    base_url: str,
+    app: web.Application,
+    clock: ManualClock,
+    mail_catcher: MailCatcher,
+    page_errors: PageErrors,
+) -> None:
+    token = await book(base_url, mail_catcher)
+    clock.advance(minutes=50)
+    citizen = await new_page(browser, page_errors)
+    clerk = await new_page(browser, page_errors)
+    for page in (citizen, clerk):
+        await at_app_time(page, clock)
+        await page.add_init_script(KEEP_PEERS)
+    await citizen_reaches_waiting_room(citizen, base_url, token, mail_catcher)
+    await clerk_admits(clerk, base_url, app, clock)
+    await decodes_video(citizen)
+    await decodes_video(clerk)
+    for _ in range(3):
+        # Both sides renegotiate at the same moment: two offers cross (glare); the polite citizen
+        # rolls back, the impolite clerk's offer wins, and the call goes on.
+        await asyncio.gather(citizen.evaluate(f"{LIVE_PEER}.restartIce()"), clerk.evaluate(f"{LIVE_PEER}.restartIce()"))
+        await citizen.wait_for_timeout(1500)
+    assert await citizen.evaluate("window.__glare") >= 1, "the offers never crossed: no glare was tested"
+    for page in (citizen, clerk):
+        for _ in range(100):
+            if await page.evaluate(f"{LIVE_PEER}.connectionState") == "connected":
+                break
+            await page.wait_for_timeout(100)
+        else:
+            raise AssertionError(f"not connected after glare on {page.url}")
+        await decodes_video(page)
     assert page_errors.errors == []
