@@ -305,3 +305,23 @@ async def test_waiting_citizens_hear_when_the_clerk_runs_late(call: Call, clock:
     assert await server.tell_late() == 1
     assert (await call.citizen.next("waiting", count=2))["clerk_late"] is True
     assert await server.tell_late() == 0, "told once"
+
+
+async def test_the_dev_demo_call_can_be_joined_at_once(served: Any, mail_catcher: MailCatcher) -> None:
+    """make run's /dev page: a video appointment starting in ten minutes, outside office hours too."""
+    base_url = f"http://127.0.0.1:{served.port}"
+    async with http(base_url) as session:
+        created = await post_json(session, "/api/dev/demo-call")
+        assert created.status == 201, await created.text()
+        demo = await created.json()
+        token = demo["video_url"].rsplit("/", 1)[1]
+        async with session.get(f"/api/video/{token}") as response:
+            page = await response.json()
+        assert (page["open"], page["status"]) == (True, "confirmed")
+        join_token = await verified_citizen(
+            session, mail_catcher, token=token, email="demo.buergerin@example.org", mails_before=1
+        )
+        citizen = Peer()
+        await citizen.connect(base_url, join_token=join_token)
+        assert (await citizen.next("waiting"))["clerk_late"] is False
+        await citizen.close()

@@ -60,3 +60,16 @@ async def test_dev_tools_need_a_loopback_address(aiohttp_client: object, setting
     client = await aiohttp_client(create_app(exposed))  # type: ignore[operator]
     for path in ("/dev", "/api/dev/accounts"):
         assert (await client.get(path)).status == 404, path
+
+
+async def test_dev_page_creates_a_video_appointment_to_try(
+    browser: Browser, base_url: str, page_errors: PageErrors, clock: ManualClock
+) -> None:
+    page = await new_page(browser, page_errors)
+    await page.goto(base_url + "/dev")
+    await page.get_by_test_id("demo-call").click()
+    link = page.get_by_test_id("demo-call-link")
+    await expect(link).to_be_visible()
+    await link.click()
+    await expect(page.get_by_test_id("request-code")).to_be_visible()
+    assert page_errors.errors == []

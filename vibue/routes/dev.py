@@ -6,18 +6,23 @@ Every endpoint here is dev_only: in production mode the routes are not even regi
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from vibue import totp
-from vibue.appkeys import CLOCK, SESSIONS, SETTINGS
+from vibue import booking, totp
+from vibue.appkeys import CLOCK, MAIL, SESSIONS, SETTINGS
+from vibue.audit import record
+from vibue.errors import NotFound
+from vibue.mail.compose import confirmation_mail
 from vibue.mail.transports import FileOutbox
-from vibue.models import Staff
+from vibue.models import Appointment, Concern, Location, ServiceUnit, Staff
+from vibue.references import new_manage_token, token_hash
 from vibue.routing import PUBLIC, Routes
 from vibue.seed import DEMO_STAFF
 
@@ -118,3 +123,68 @@ async def dev_outbox(request: web.Request) -> OutboxOut:
     folder = Path(request.app[SETTINGS].data_dir) / "outbox"
     messages = await asyncio.to_thread(_read_outbox, folder)
     return OutboxOut(folder=str(folder), messages=messages)
+
+
+class DemoCallOut(BaseModel):
+    reference: str
+    video_url: str
+    manage_url: str
+    start: datetime
+
+
+DEMO_EMAIL = "demo.buergerin@example.org"
+
+
+@routes.post(
+    "/api/dev/demo-call",
+    roles=PUBLIC,
+    summary="Development only: a confirmed video appointment starting in 10 minutes, to try a call any time",
+    response=DemoCallOut,
+    status=201,
+    dev_only=True,
+)
+async def demo_call(request: web.Request) -> DemoCallOut:
+    """Opening hours and lead time would make a newcomer wait for office hours; this skips them."""
+    settings = request.app[SETTINGS]
+    now = request.app[CLOCK].now()
+    start = (now + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    token = new_manage_token()
+    async with request.app[SESSIONS].begin() as session:
+        unit = await session.scalar(select(ServiceUnit).where(ServiceUnit.slug == "buergeramt-virtuell"))
+        concern = await session.scalar(select(Concern).where(Concern.slug == "an-ummeldung"))
+        location = await session.scalar(select(Location).where(Location.slug == "bv-video"))
+        if unit is None or concern is None or location is None:
+            raise NotFound("not_found")
+        appointment = Appointment(
+            reference=await booking.unique_reference(session),
+            manage_token_hash=token_hash(token),
+            unit_id=unit.id,
+            concern_id=concern.id,
+            location_id=location.id,
+            channel="video",
+            status="confirmed",
+            start_at=start,
+            end_at=start + timedelta(minutes=concern.duration_minutes),
+            citizen_name="Demo Bürgerin",
+            citizen_email=DEMO_EMAIL,
+            lang="de",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(appointment)
+        await session.flush()
+        record(session=session, at=now, actor="dev", action="dev.demo_call", subject=f"appointment:{appointment.id}")
+        await session.refresh(appointment, ["concern", "unit", "location"])
+        ctx = booking.Context(now=now, settings=settings, mail=request.app[MAIL])
+        ctx.mail.enqueue(
+            session=session, message=confirmation_mail(booking.mail_data(ctx, appointment, token), now=now)
+        )
+        reference = appointment.reference
+    request.app[MAIL].wake()
+    base = settings.base_url.rstrip("/")
+    return DemoCallOut(
+        reference=reference,
+        video_url=f"{base}/video/{token}",
+        manage_url=f"{base}/termin/{token}",
+        start=start.astimezone(ZoneInfo(settings.timezone)),
+    )

@@ -2,7 +2,7 @@
 // Served as /dev/assets/dev.js and never under /static; the shared modules are imported
 // by their absolute /static URLs, so they are the very same module instances the pages use.
 
-import { getJSON } from '/static/js/api.js';
+import { getJSON, postJSON } from '/static/js/api.js';
 import { $, h } from '/static/js/dom.js';
 import { announce, clearAlert, errorMessage, showAlert } from '/static/js/forms.js';
 import { locale, onLanguageChange, t } from '/static/js/i18n.js';
@@ -142,8 +142,26 @@ function renderOutbox() {
   }));
 }
 
+// ---- demo call ---------------------------------------------------------------------
+
+async function createDemoCall() {
+  const result = $('#demo-call-result');
+  clearAlert(alertEl);
+  try {
+    const demo = await postJSON('/api/dev/demo-call', {});
+    result.replaceChildren(
+      t('dev.demoCallCreated', { reference: demo.reference }), ' ',
+      h('a', { href: demo.video_url, 'data-testid': 'demo-call-link' }, t('dev.demoCallOpen')),
+    );
+    loadOutbox();
+  } catch (err) {
+    showAlert(alertEl, errorMessage(err));
+  }
+}
+
 async function main() {
   await initPage();
+  $('#demo-call').addEventListener('click', createDemoCall);
   $('#outbox-refresh').addEventListener('click', () => loadOutbox({ announceResult: true }));
   await Promise.all([loadAccounts(), loadOutbox()]);
   window.setInterval(tick, 1000);
