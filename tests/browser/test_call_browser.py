@@ -11,10 +11,10 @@ import aiohttp
 import pyotp
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.booking_flow import confirmed_booking, identity_code_from_mail, offer
-from tests.browser.conftest import DESKTOP, PHONE, PageErrors, assert_no_horizontal_scroll, new_page
+from tests.browser.conftest import CHROMIUM_ARGS, DESKTOP, PHONE, PageErrors, assert_no_horizontal_scroll, new_page
 from tests.browser.test_staff_browser import at_app_time, password_of, secret_of, sign_in
 from tests.smtp import MailCatcher
 from vibue.clock import ManualClock
@@ -294,3 +294,38 @@ async def test_glare_never_breaks_the_call(
             raise AssertionError(f"not connected after glare on {page.url}")
         await decodes_video(page)
     assert page_errors.errors == []
+
+
+async def test_a_phone_with_two_cameras_switches_between_them(
+    chromium: str,
+    base_url: str,
+    app: web.Application,
+    clock: ManualClock,
+    mail_catcher: MailCatcher,
+    page_errors: PageErrors,
+) -> None:
+    # Chromium's fake capture can pose as a device with two cameras (front and back).
+    args = [a for a in CHROMIUM_ARGS if not a.startswith("--use-fake-device")]
+    async with async_playwright() as playwright:
+        phone = await playwright.chromium.launch(
+            executable_path=chromium, args=[*args, "--use-fake-device-for-media-stream=device-count=2"]
+        )
+        try:
+            citizen, clerk, _ = await start_call(
+                phone, base_url, app, clock, mail_catcher, page_errors, citizen_viewport=PHONE
+            )
+            switch = citizen.get_by_test_id("switch-camera")
+            await expect(switch).to_be_visible()
+            camera = "document.querySelector('[data-testid=local-video]').srcObject.getVideoTracks()[0]"
+            before = await citizen.evaluate(f"{camera}.getSettings().deviceId")
+            await switch.click()
+            for _ in range(100):
+                if await citizen.evaluate(f"{camera}.getSettings().deviceId") != before:
+                    break
+                await citizen.wait_for_timeout(100)
+            else:
+                raise AssertionError("the camera did not change")
+            await decodes_video(clerk)  # the clerk sees the other camera
+            assert page_errors.errors == []
+        finally:
+            await phone.close()
