@@ -515,8 +515,17 @@ async def _lifetime(app: web.Application) -> Any:
     await app[SIGNALING].close()
 
 
+async def _on_shutdown(app: web.Application) -> None:
+    """Before the web server stops: close every client's connection (they reconnect to another
+    process or after a restart, within the grace period) and stop Socket.IO's service task."""
+    server = app[SIGNALING]
+    await server.sio.eio.disconnect()
+    await server.sio.shutdown()
+
+
 def setup(app: web.Application) -> None:
     """Plug the signaling server into an app built by vibue.app.create_app."""
     app[SIGNALING] = Signaling(app)
+    app.on_shutdown.append(_on_shutdown)
     app.cleanup_ctx.append(_lifetime)
     connection_test.setup(app, lobby_changed=app[SIGNALING]._lobby_updated)

@@ -80,6 +80,7 @@ async def start_call(
     errors: PageErrors,
     *,
     citizen_viewport: dict[str, int] = DESKTOP,
+    init_script: str = "",
 ) -> tuple[Page, Page, str]:
     """Book, open the room, code, waiting room, admission: both sides decoding video."""
     token = await book(base_url, catcher)
@@ -88,6 +89,8 @@ async def start_call(
     clerk = await new_page(browser, errors)
     for page in (citizen, clerk):
         await at_app_time(page, clock)
+        if init_script:
+            await page.add_init_script(init_script)
     await citizen_reaches_waiting_room(citizen, base_url, token, catcher)
     await clerk_admits(clerk, base_url, app, clock)
     await expect(citizen.get_by_test_id("call-view")).to_be_visible()
@@ -268,17 +271,9 @@ async def test_glare_never_breaks_the_call(
     mail_catcher: MailCatcher,
     page_errors: PageErrors,
 ) -> None:
-    token = await book(base_url, mail_catcher)
-    clock.advance(minutes=50)
-    citizen = await new_page(browser, page_errors)
-    clerk = await new_page(browser, page_errors)
-    for page in (citizen, clerk):
-        await at_app_time(page, clock)
-        await page.add_init_script(KEEP_PEERS)
-    await citizen_reaches_waiting_room(citizen, base_url, token, mail_catcher)
-    await clerk_admits(clerk, base_url, app, clock)
-    await decodes_video(citizen)
-    await decodes_video(clerk)
+    citizen, clerk, _ = await start_call(
+        browser, base_url, app, clock, mail_catcher, page_errors, init_script=KEEP_PEERS
+    )
     for _ in range(3):
         # Both sides renegotiate at the same moment: two offers cross (glare); the polite citizen
         # rolls back, the impolite clerk's offer wins, and the call goes on.
