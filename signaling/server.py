@@ -519,7 +519,8 @@ async def _on_shutdown(app: web.Application) -> None:
     """Before the web server stops: close every client's connection (they reconnect to another
     process or after a restart, within the grace period) and stop Socket.IO's service task."""
     server = app[SIGNALING]
-    await server.sio.eio.disconnect()
+    if server.sio.eio.sockets:  # engine.io's disconnect-all fails on an empty set
+        await server.sio.eio.disconnect()
     await server.sio.shutdown()
 
 
