@@ -519,9 +519,12 @@ async def _on_shutdown(app: web.Application) -> None:
     """Before the web server stops: close every client's connection (they reconnect to another
     process or after a restart, within the grace period) and stop Socket.IO's service task."""
     server = app[SIGNALING]
-    if server.sio.eio.sockets:  # engine.io's disconnect-all fails on an empty set
-        await server.sio.eio.disconnect()
-    await server.sio.shutdown()
+    # Bounded: a stuck client must not hold up the process's exit.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(5):
+            if server.sio.eio.sockets:  # engine.io's disconnect-all fails on an empty set
+                await server.sio.eio.disconnect()
+            await server.sio.shutdown()
 
 
 def setup(app: web.Application) -> None:

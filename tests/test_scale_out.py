@@ -90,7 +90,12 @@ async def two_servers(pg_url: str, tmp_path: Path) -> AsyncIterator[list[str]]:
         for process in processes:
             process.terminate()
         for process in processes:
-            await asyncio.wait_for(process.wait(), 20)
+            try:
+                await asyncio.wait_for(process.wait(), 20)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+                raise AssertionError("a server process did not stop within 20 s of SIGTERM") from None
 
 
 async def wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
