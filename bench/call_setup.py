@@ -42,11 +42,19 @@ from playwright.async_api import Browser, BrowserContext, Page, WebSocket, async
 from playwright.async_api import Error as PlaywrightError
 from sqlalchemy import select
 
-from bench.common import ServerFailed, child_env, free_port, machine, percentile, serving_process, table
-from vibue import join_tokens, staff_sessions
+from bench.common import (
+    ServerFailed,
+    add_checked_in_citizen,
+    child_env,
+    free_port,
+    machine,
+    percentile,
+    serving_process,
+    table,
+)
+from vibue import staff_sessions
 from vibue.db import make_engine, make_sessionmaker
-from vibue.models import Appointment, CallParticipant, Concern, Location, ServiceUnit, Staff
-from vibue.references import new_manage_token, new_reference, token_hash
+from vibue.models import Concern, Location, ServiceUnit, Staff
 
 CALLS = 10
 WARMUP = 1  # one unmeasured call first: the browser's and the server's first-use costs stay out
@@ -192,32 +200,17 @@ async def seed(database_url: str, secret: str, count: int) -> tuple[list[Seat], 
                 raise RuntimeError("the demo catalog or the demo admin is missing")
             seats = []
             for index in range(count):
-                manage_token = new_manage_token()
-                appointment = Appointment(
-                    reference=new_reference(),
-                    manage_token_hash=token_hash(manage_token),
+                seat = await add_checked_in_citizen(
+                    session,
                     unit_id=unit.id,
                     concern_id=concern.id,
                     location_id=location.id,
-                    channel="video",
-                    status="checked_in",
-                    start_at=now + timedelta(minutes=5),
-                    end_at=now + timedelta(minutes=20),
-                    citizen_name=f"Bench Citizen {index}",
-                    citizen_email=f"bench-{index}@example.org",
-                    created_at=now,
-                    updated_at=now,
+                    index=index,
+                    now=now,
+                    expires=expires,
+                    secret=secret,
                 )
-                session.add(appointment)
-                await session.flush()
-                citizen = CallParticipant(
-                    appointment_id=appointment.id, role="citizen", state="waiting", code_verified_at=now
-                )
-                session.add(citizen)
-                await session.flush()
-                claims = join_tokens.JoinClaims(appointment.id, citizen.id, "citizen", expires)
-                token = join_tokens.issue(secret, claims)
-                seats.append(Seat(appointment.id, manage_token, token, expires.isoformat()))
+                seats.append(Seat(seat.appointment_id, seat.manage_token, seat.join_token, expires.isoformat()))
             cookie = await staff_sessions.open_session(session=session, staff=admin, now=now, hours=1)
         return seats, cookie
     finally:

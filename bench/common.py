@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,12 @@ import socketio
 import sqlalchemy
 from aiohttp import web
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from vibue import join_tokens
 from vibue.db import make_engine
+from vibue.models import Appointment, CallParticipant
+from vibue.references import new_manage_token, new_reference, token_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -416,3 +420,49 @@ def baseline_main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(baseline_main(sys.argv[1:]))
+
+
+@dataclass(frozen=True)
+class CheckedIn:
+    """A video appointment in the database with a citizen who verified the code."""
+
+    appointment_id: int
+    manage_token: str
+    join_token: str
+
+
+async def add_checked_in_citizen(
+    session: AsyncSession,
+    *,
+    unit_id: int,
+    concern_id: int,
+    location_id: int,
+    index: int,
+    now: datetime,
+    expires: datetime,
+    secret: str,
+) -> CheckedIn:
+    """An appointment starting in five minutes (its room is open) and its checked-in citizen."""
+    manage_token = new_manage_token()
+    appointment = Appointment(
+        reference=new_reference(),
+        manage_token_hash=token_hash(manage_token),
+        unit_id=unit_id,
+        concern_id=concern_id,
+        location_id=location_id,
+        channel="video",
+        status="checked_in",
+        start_at=now + timedelta(minutes=5),
+        end_at=now + timedelta(minutes=20),
+        citizen_name=f"Bench Citizen {index}",
+        citizen_email=f"bench-{index}@example.org",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(appointment)
+    await session.flush()
+    citizen = CallParticipant(appointment_id=appointment.id, role="citizen", state="waiting", code_verified_at=now)
+    session.add(citizen)
+    await session.flush()
+    claims = join_tokens.JoinClaims(appointment.id, citizen.id, "citizen", expires)
+    return CheckedIn(appointment.id, manage_token, join_tokens.issue(secret, claims))

@@ -36,6 +36,7 @@ from bench.common import (
     OK,
     Load,
     ServerFailed,
+    add_checked_in_citizen,
     child_env,
     cpu_seconds,
     free_port,
@@ -43,10 +44,9 @@ from bench.common import (
     serving_process,
     table,
 )
-from vibue import join_tokens, staff_sessions
+from vibue import staff_sessions
 from vibue.db import make_engine, make_sessionmaker
-from vibue.models import Appointment, CallParticipant, Concern, Location, ServiceUnit, Staff
-from vibue.references import new_manage_token, new_reference, token_hash
+from vibue.models import Concern, Location, ServiceUnit, Staff
 
 ROOMS = 20
 WARMUP_ROUNDS = 5  # per pair, unmeasured, at the paced rate
@@ -413,31 +413,18 @@ async def create_rooms(database_url: str, secret: str, count: int) -> Rooms:
                 raise RuntimeError("the demo catalog or the demo admin is missing")
             ids, tokens = [], []
             for index in range(count):
-                appointment = Appointment(
-                    reference=new_reference(),
-                    manage_token_hash=token_hash(new_manage_token()),
+                seat = await add_checked_in_citizen(
+                    session,
                     unit_id=unit.id,
                     concern_id=concern.id,
                     location_id=location.id,
-                    channel="video",
-                    status="checked_in",
-                    start_at=now + timedelta(minutes=5),
-                    end_at=now + timedelta(minutes=20),
-                    citizen_name=f"Bench Citizen {index}",
-                    citizen_email=f"bench-{index}@example.org",
-                    created_at=now,
-                    updated_at=now,
+                    index=index,
+                    now=now,
+                    expires=now + timedelta(hours=1),
+                    secret=secret,
                 )
-                session.add(appointment)
-                await session.flush()
-                citizen = CallParticipant(
-                    appointment_id=appointment.id, role="citizen", state="waiting", code_verified_at=now
-                )
-                session.add(citizen)
-                await session.flush()
-                claims = join_tokens.JoinClaims(appointment.id, citizen.id, "citizen", now + timedelta(hours=1))
-                ids.append(appointment.id)
-                tokens.append(join_tokens.issue(secret, claims))
+                ids.append(seat.appointment_id)
+                tokens.append(seat.join_token)
             cookie = await staff_sessions.open_session(session=session, staff=admin, now=now, hours=1)
         return Rooms(ids, tokens, cookie)
     finally:
