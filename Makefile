@@ -36,8 +36,11 @@ typecheck: $(DEV_STAMP)
 imports: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
+# Two workers: much of a test's time is waiting (browsers, databases, timers), and CI has 2 cores.
+PYTEST_WORKERS ?= 2
+
 pytest: $(DEV_STAMP) system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 test: lint typecheck imports pytest
 

@@ -69,9 +69,19 @@ class Peer:
         self._arrived = asyncio.Event()
 
         self.client.on("*", self._record)
+        # Reserved: the catch-all does not see it. Carries the server's refusal code.
+        self.client.on("connect_error", self._refused)
+        self.client.on("disconnect", self._disconnected)
 
     async def _record(self, event: str, data: Any = None) -> None:
         self.events[event].append(data)
+        self._arrived.set()
+
+    async def _refused(self, data: Any = None) -> None:
+        self.events["connect_error"].append(data)
+
+    async def _disconnected(self, *reason: Any) -> None:
+        self.events["disconnect"].append(reason[0] if reason else None)
         self._arrived.set()
 
     async def connect(
@@ -109,11 +119,12 @@ class Peer:
         await self.http.close()
 
 
-async def refused(base_url: str, **connect: Any) -> None:
-    """Assert that the server refuses this connection."""
+async def refused(base_url: str, **connect: Any) -> list[Any]:
+    """Assert that the server refuses this connection; returns what came with `connect_error`."""
     peer = Peer()
     try:
         with pytest.raises(socketio.exceptions.ConnectionError):
             await peer.connect(base_url, **connect)
+        return peer.events["connect_error"]
     finally:
         await peer.close()

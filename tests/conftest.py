@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,15 @@ from vibue.settings import Settings
 
 # Monday 30 November 2026, 07:00 in Heidelberg: before opening, a full week ahead.
 TEST_NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage() -> Iterator[None]:
+    """A socket or transport left open is reported when the garbage collector finds it; collecting
+    after every test makes that warning (an error, see pyproject.toml) fail the test that leaked
+    it instead of whichever test happens to run into the collection later."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +99,20 @@ def settings(db_url: str, tmp_path: Path, mail_catcher: MailCatcher) -> Settings
         smtp_timeout=5.0,
         retention_interval_hours=0,
     )
+
+
+# pytest tears fixtures down in the reverse order of their set-up. pytest-aiohttp's factories are
+# often requested before `settings`, so the database was dropped and the SMTP server stopped while
+# the app was still shutting down (its mail worker mid-send, the SMTP session's socket leaked).
+# Requesting `settings` first makes every app stop before the services it uses.
+@pytest.fixture
+def aiohttp_client(settings: Settings, aiohttp_client: Any) -> Any:
+    return aiohttp_client
+
+
+@pytest.fixture
+def aiohttp_server(settings: Settings, aiohttp_server: Any) -> Any:
+    return aiohttp_server
 
 
 @pytest.fixture
