@@ -45,10 +45,15 @@ def participant_room(participant_id: int) -> str:
     return f"participant:{participant_id}"
 
 
-async def _appointment(session: AsyncSession, appointment_id: int) -> Appointment:
-    appointment = await session.scalar(
-        select(Appointment).options(selectinload(Appointment.concern)).where(Appointment.id == appointment_id)
-    )
+async def _appointment(session: AsyncSession, appointment_id: int, *, lock: bool = False) -> Appointment:
+    """The video appointment; with `lock`, its row stays locked until the transaction ends.
+
+    Every change of a room's state locks the appointment (or the participant) first, so changes
+    of one room happen one after the other across server processes too (PostgreSQL; SQLite has
+    one writer anyway and serves one process).
+    """
+    query = select(Appointment).options(selectinload(Appointment.concern)).where(Appointment.id == appointment_id)
+    appointment = await session.scalar(query.with_for_update(of=Appointment) if lock else query)
     if appointment is None or appointment.channel != "video":
         raise NotFound("appointment_not_found")
     return appointment
@@ -80,9 +85,20 @@ async def connect_citizen(
         or participant.role not in ("citizen", "interpreter")
     ):
         raise Forbidden("unauthorized")
-    appointment = await _appointment(session, appointment_id)
-    if participant.state in ("denied", "left") or appointment.status not in CALL_STATUSES:
+    appointment = await _appointment(session, appointment_id, lock=True)
+    # Read again under the room's lock: another process may have changed it in between.
+    await session.refresh(participant, with_for_update=True)
+    if appointment.status not in CALL_STATUSES or participant.state == "denied":
         raise Conflict("call_over")
+    if participant.state == "left":
+        if participant.role != "citizen":
+            raise Conflict("call_over")  # an interpreter's invitation is for one visit
+        # A citizen who hung up, was sent away as too early or stayed away beyond the grace
+        # period may wait again while the appointment lasts; the clerk admits them anew.
+        participant.state = "waiting"
+        participant.waiting_since = None
+        participant.admitted_at = None
+        participant.left_at = None
     in_call = participant.state == "admitted"
     returning = participant.connection_sid is not None
     if participant.state == "waiting" and participant.waiting_since is None:
@@ -96,7 +112,7 @@ async def join_staff(
     session: AsyncSession, *, staff: Staff, appointment_id: int, sid: str, now: datetime
 ) -> CallParticipant:
     """Staff enter a room directly: they never wait."""
-    appointment = await _appointment(session, appointment_id)
+    appointment = await _appointment(session, appointment_id, lock=True)
     if appointment.status not in CALL_STATUSES or not is_open(appointment, now):
         raise Conflict("video_not_open")
     if not await may_serve(session, staff, appointment):
@@ -170,7 +186,7 @@ async def room(
 
 
 async def admit(session: AsyncSession, *, staff: Staff, appointment_id: int, now: datetime) -> CallParticipant:
-    appointment = await _appointment(session, appointment_id)
+    appointment = await _appointment(session, appointment_id, lock=True)
     if not await may_serve(session, staff, appointment):
         raise Forbidden("forbidden_role")
     citizen = await _citizen(session, appointment_id)
@@ -195,13 +211,14 @@ async def admit(session: AsyncSession, *, staff: Staff, appointment_id: int, now
 async def deny(
     session: AsyncSession, *, staff: Staff, appointment_id: int, reason: str, now: datetime
 ) -> CallParticipant:
-    appointment = await _appointment(session, appointment_id)
+    appointment = await _appointment(session, appointment_id, lock=True)
     if not await may_serve(session, staff, appointment):
         raise Forbidden("forbidden_role")
     citizen = await _citizen(session, appointment_id)
     if citizen is None or citizen.state != "waiting":
         raise Conflict("not_waiting")
-    citizen.state = "denied"
+    # Too early: they may come back to the waiting room; otherwise their part is over.
+    citizen.state = "left" if reason == "too_early" else "denied"
     citizen.left_at = now
     record(
         session=session,
@@ -217,7 +234,7 @@ async def deny(
 async def confirm_identity(
     session: AsyncSession, *, staff: Staff, appointment_id: int, document: str, now: datetime
 ) -> None:
-    appointment = await _appointment(session, appointment_id)
+    appointment = await _appointment(session, appointment_id, lock=True)
     if appointment.status != "in_call":
         raise Conflict("status_conflict", status=appointment.status)
     # Only the kind of document and the time: never its number or an image (recordings-policy).
@@ -237,7 +254,7 @@ async def end_call(
     session: AsyncSession, *, staff: Staff, appointment_id: int, outcome: str, now: datetime
 ) -> list[int]:
     """End the call with its outcome; returns the participants that were still in the room."""
-    appointment = await _appointment(session, appointment_id)
+    appointment = await _appointment(session, appointment_id, lock=True)
     if appointment.status not in CALL_STATUSES:
         raise Conflict("status_conflict", status=appointment.status)
     if appointment.status == "confirmed" and outcome != "no_show":
@@ -284,14 +301,14 @@ async def in_call(session: AsyncSession, *, appointment_id: int, participant_ids
 async def invite_interpreter(
     session: AsyncSession, *, staff: Staff, appointment_id: int, now: datetime
 ) -> interpreters.Invitation:
-    appointment = await _appointment(session, appointment_id)
+    appointment = await _appointment(session, appointment_id, lock=True)
     if not await may_serve(session, staff, appointment):
         raise Forbidden("forbidden_role")
     return await interpreters.invite(session=session, appointment=appointment, staff_id=staff.id, now=now)
 
 
 async def leave(session: AsyncSession, *, participant_id: int, now: datetime) -> None:
-    participant = await session.get(CallParticipant, participant_id)
+    participant = await session.get(CallParticipant, participant_id, with_for_update=True)
     if participant is not None and participant.state in ("waiting", "admitted"):
         participant.state = "left"
         participant.left_at = now
@@ -300,17 +317,22 @@ async def leave(session: AsyncSession, *, participant_id: int, now: datetime) ->
 
 async def disconnected(session: AsyncSession, *, participant_id: int, sid: str, now: datetime) -> bool:
     """Start the grace period, unless this socket was already replaced (a reload reconnects first)."""
-    participant = await session.get(CallParticipant, participant_id)
+    participant = await session.get(CallParticipant, participant_id, with_for_update=True)
     if participant is None or participant.connection_sid != sid or participant.state not in ("waiting", "admitted"):
         return False
     participant.disconnected_at = now
     return True
 
 
-async def expire(session: AsyncSession, *, participant_id: int, since: datetime, now: datetime) -> bool:
-    """After the grace period: gone for good if it has not come back since `since`."""
-    participant = await session.get(CallParticipant, participant_id)
-    if participant is None or participant.disconnected_at != since:
+async def expire(session: AsyncSession, *, participant_id: int, sid: str, now: datetime) -> bool:
+    """After the grace period: gone for good if the connection `sid` dropped and none came since.
+
+    Told apart by the connection, not by the time it dropped: two drops may share a timestamp.
+    """
+    participant = await session.get(CallParticipant, participant_id, with_for_update=True)
+    if participant is None or participant.connection_sid != sid or participant.disconnected_at is None:
+        return False
+    if participant.state not in ("waiting", "admitted"):
         return False
     participant.state = "left"
     participant.left_at = now
@@ -364,6 +386,11 @@ async def lobby(session: AsyncSession, *, staff: Staff, now: datetime, tz: ZoneI
         }
         for participant, appointment in rows
     ]
+
+
+async def is_waiting(session: AsyncSession, *, participant_id: int) -> bool:
+    participant = await session.get(CallParticipant, participant_id)
+    return participant is not None and participant.state == "waiting"
 
 
 async def clerk_late(session: AsyncSession, *, appointment_id: int, now: datetime) -> bool:

@@ -2,8 +2,8 @@
 
 Every event passes one gate (`Signaling.event`): size, per-connection rate, schema, role and room
 membership are checked before any handler runs; a refused event is answered with an error and
-never relayed. Events of one room run one at a time (a lock per appointment) so they keep their
-order within a process.
+never relayed. Events of one room run one at a time: a lock per appointment within a process,
+and every change of room state locks the appointment's row in the database, across processes.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling import connection_test, rooms, turn
+from signaling.lobby_fanout import LobbyFanout
 from signaling.payloads import (
     MAX_EVENT_BYTES,
     Admit,
@@ -84,6 +85,10 @@ class Signaling:
             # Cross-site WebSocket hijacking: only pages of this app may connect.
             cors_allowed_origins=[_origin(settings.base_url)],
             max_http_buffer_size=FRAME_LIMIT,
+            # A dead connection is noticed within 20 s (defaults: 45 s), well inside the grace
+            # period, so the other side sees "Verbindung wird wiederhergestellt" promptly.
+            ping_interval=10,
+            ping_timeout=10,
             logger=False,
             engineio_logger=False,
         )
@@ -93,6 +98,7 @@ class Signaling:
         self.grace_tasks: set[asyncio.Task[None]] = set()
         # Staff watching the waiting room on this process: sid -> staff id. Each gets their own list.
         self.watchers: dict[str, int] = {}
+        self.lobby = LobbyFanout(self._refresh_watchers, redis_url=settings.redis_url, channel=settings.redis_channel)
         # Citizens waiting on this process: sid -> (member, told that the clerk runs late, since).
         self.waiting: dict[str, tuple[Member, bool, str | None]] = {}
         self.sio.on("connect", self.connect)
@@ -145,16 +151,16 @@ class Signaling:
         settings = self.app[SETTINGS]
         origin = request.headers.get("Origin")
         if origin is not None and origin != _origin(settings.base_url):
-            raise socketio.exceptions.ConnectionRefusedError(self._refusal("forbidden_origin"))
+            raise self._refusal("forbidden_origin")
         token = auth.get("join_token") if isinstance(auth, dict) else None
         sessions = self.app[SESSIONS]
         if token:
             try:
                 claims = join_tokens.verify(settings.secret_key, token, self.now)
             except join_tokens.TokenError as exc:
-                raise socketio.exceptions.ConnectionRefusedError(self._refusal(exc.code)) from None
+                raise self._refusal(exc.code) from None
             try:
-                async with sessions.begin() as session:
+                async with self.locks.hold(claims.appointment_id), sessions.begin() as session:
                     participant, resumed, returning = await rooms.connect_citizen(
                         session,
                         participant_id=claims.participant_id,
@@ -173,10 +179,13 @@ class Signaling:
                     checklist = await self._checklist(session, member.appointment_id)
                     waiting_since = participant.waiting_since
             except DomainError as exc:
-                raise socketio.exceptions.ConnectionRefusedError(self._refusal(exc.code)) from None
+                raise self._refusal(exc.code) from None
             await self.remember(sid, member, None)
             await self.sio.enter_room(sid, participant_room(member.participant_id))
-            await self.sio.enter_room(sid, room_name(member.appointment_id))
+            if resumed:
+                # The room's broadcasts (chat, room.updated, peer.*) reach members in the call
+                # only; a waiting citizen joins the room when admitted.
+                await self.sio.enter_room(sid, room_name(member.appointment_id))
             # Greeted once the handshake is complete, not from inside it.
             self.sio.start_background_task(
                 self._greet_citizen, sid, member, snapshot, resumed, returning, late, checklist, waiting_since
@@ -188,13 +197,16 @@ class Signaling:
                 staff = await staff_sessions.resolve(session=session, token=cookie, now=self.now)
             if staff is not None:
                 if staff.role not in rooms.CALL_ROLES:
-                    raise socketio.exceptions.ConnectionRefusedError(self._refusal("forbidden"))
+                    raise self._refusal("forbidden")
                 await self.remember(sid, None, staff.id)
                 return
-        raise socketio.exceptions.ConnectionRefusedError(self._refusal("unauthorized"))
+        raise self._refusal("unauthorized")
 
-    def _refusal(self, code: str) -> dict[str, str]:
-        return {"code": code, "message": self.message(f"socket_{code}")}
+    def _refusal(self, code: str) -> socketio.exceptions.ConnectionRefusedError:
+        # Two arguments: the message, and the data the client reads as `connect_error`'s
+        # err.data ({code, message}); a single dict would arrive flattened into the message.
+        message = self.message(f"socket_{code}")
+        return socketio.exceptions.ConnectionRefusedError(message, {"code": code, "message": message})
 
     async def _checklist(self, session: AsyncSession, appointment_id: int) -> list[str]:
         appointment = await rooms._appointment(session, appointment_id)
@@ -219,7 +231,7 @@ class Signaling:
             since = waiting_since.isoformat() if waiting_since else None
             await self.sio.emit("waiting", {"since": since, "clerk_late": late, "checklist": checklist}, to=sid)
             self.waiting[sid] = (member, late, since)
-            await self._lobby_updated()
+            await self.lobby.changed()
 
     async def tell_late(self) -> int:
         """Tell waiting citizens once when their clerk runs late (5 minutes past the start)."""
@@ -228,9 +240,13 @@ class Signaling:
             if already:
                 continue
             async with self.app[SESSIONS]() as session:
-                late = await rooms.clerk_late(session, appointment_id=member.appointment_id, now=self.now)
+                # Admitted (maybe by a clerk on another process) or gone meanwhile: forget them.
+                waiting = await rooms.is_waiting(session, participant_id=member.participant_id)
+                late = waiting and await rooms.clerk_late(session, appointment_id=member.appointment_id, now=self.now)
                 checklist = await self._checklist(session, member.appointment_id) if late else []
-            if late and sid in self.waiting:
+            if not waiting:
+                self.waiting.pop(sid, None)
+            elif late and sid in self.waiting:
                 self.waiting[sid] = (member, True, since)
                 await self.sio.emit("waiting", {"since": since, "clerk_late": True, "checklist": checklist}, to=sid)
                 told += 1
@@ -251,22 +267,22 @@ class Signaling:
         if member is None:
             return
         now = self.now
-        async with self.app[SESSIONS].begin() as session:
+        async with self.locks.hold(member.appointment_id), self.app[SESSIONS].begin() as session:
             started = await rooms.disconnected(session, participant_id=member.participant_id, sid=sid, now=now)
         if not started:
             return
         await self.sio.emit(
             "peer.reconnecting", {"participant_id": member.participant_id}, room=room_name(member.appointment_id)
         )
-        await self._lobby_updated()
-        task = asyncio.create_task(self._grace(member, now))
+        await self.lobby.changed()
+        task = asyncio.create_task(self._grace(member, sid))
         self.grace_tasks.add(task)
         task.add_done_callback(self.grace_tasks.discard)
 
-    async def _grace(self, member: Member, since: datetime) -> None:
+    async def _grace(self, member: Member, sid: str) -> None:
         await asyncio.sleep(self.app[SETTINGS].reconnect_grace_seconds)
-        async with self.app[SESSIONS].begin() as session:
-            gone = await rooms.expire(session, participant_id=member.participant_id, since=since, now=self.now)
+        async with self.locks.hold(member.appointment_id), self.app[SESSIONS].begin() as session:
+            gone = await rooms.expire(session, participant_id=member.participant_id, sid=sid, now=self.now)
         if gone:
             await self.sio.emit(
                 "peer.left", {"participant_id": member.participant_id}, room=room_name(member.appointment_id)
@@ -374,12 +390,19 @@ class Signaling:
             snapshot = await rooms.room(
                 session, appointment_id=payload.appointment_id, me=citizen.id, ice_servers=self.ice_servers(citizen.id)
             )
+        sid_elsewhere_or_here = citizen.connection_sid and (
+            # The Redis manager reaches a connection on another process; without Redis there is
+            # none, and a connection that closed a moment ago has no room to enter.
+            self.app[SETTINGS].redis_url or self.sio.manager.is_connected(citizen.connection_sid, "/")
+        )
+        if sid_elsewhere_or_here:
+            await self.sio.enter_room(citizen.connection_sid, room_name(payload.appointment_id))
         await self.sio.emit("admitted", {"room": snapshot, "resumed": False}, room=participant_room(citizen.id))
-        for sid, (waiting, _, _) in list(self.waiting.items()):
+        for waiting_sid, (waiting, _, _) in list(self.waiting.items()):
             if waiting.participant_id == citizen.id:
-                del self.waiting[sid]
+                del self.waiting[waiting_sid]
         await self._room_updated(payload.appointment_id)
-        await self._lobby_updated()
+        await self.lobby.changed()
         return {"ok": True}
 
     async def deny(self, sid: str, member: Member | None, payload: Deny) -> dict[str, Any]:
@@ -389,7 +412,11 @@ class Signaling:
                 session, staff=staff, appointment_id=payload.appointment_id, reason=payload.reason, now=self.now
             )
         await self.sio.emit("denied", {"reason": payload.reason}, room=participant_room(citizen.id))
-        await self._lobby_updated()
+        if citizen.connection_sid:
+            # Nothing more for this connection (a citizen sent away as too early connects anew).
+            # In the background: our disconnect handler takes this room's lock, held right now.
+            self.sio.start_background_task(self.sio.disconnect, citizen.connection_sid)
+        await self.lobby.changed()
         return {"ok": True}
 
     async def identity_confirm(self, sid: str, member: Member, payload: IdentityConfirm) -> dict[str, Any]:
@@ -408,7 +435,7 @@ class Signaling:
                 session, staff=staff, appointment_id=member.appointment_id, outcome=payload.outcome, now=self.now
             )
         await self.sio.emit("call.ended", {"outcome": payload.outcome}, room=room_name(member.appointment_id))
-        await self._lobby_updated()
+        await self.lobby.changed()
         return {"ok": True}
 
     async def interpreter_invite(self, sid: str, member: Member, payload: Empty) -> dict[str, Any]:
@@ -476,7 +503,7 @@ class Signaling:
         await self.sio.leave_room(sid, room_name(member.appointment_id))
         await self.remember(sid, None, (await self.sio.get_session(sid)).get("staff_id"))
         await self._room_updated(member.appointment_id)
-        await self._lobby_updated()
+        await self.lobby.changed()
         return {"ok": True}
 
     # ------------------------------------------------------------------ broadcasts
@@ -490,8 +517,9 @@ class Signaling:
             snapshot = await rooms.room(session, appointment_id=appointment_id, me=0, ice_servers=[])
         await self.sio.emit("room.updated", snapshot, room=room_name(appointment_id))
 
-    async def _lobby_updated(self) -> None:
-        """Send every watching staff member the waiting citizens of the rooms they serve."""
+    async def _refresh_watchers(self) -> None:
+        """Send every staff member watching on this process the waiting citizens of the rooms
+        they serve (LobbyFanout calls this on every process when the waiting room changed)."""
         async with self.app[SESSIONS]() as session:
             for sid, staff_id in list(self.watchers.items()):
                 staff = await session.get(Staff, staff_id)
@@ -508,7 +536,9 @@ class Signaling:
 
 async def _lifetime(app: web.Application) -> Any:
     late = asyncio.create_task(app[SIGNALING]._late_loop(), name="vibue-late-notices")
+    await app[SIGNALING].lobby.start()
     yield
+    await app[SIGNALING].lobby.close()
     late.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await late
@@ -532,4 +562,4 @@ def setup(app: web.Application) -> None:
     app[SIGNALING] = Signaling(app)
     app.on_shutdown.append(_on_shutdown)
     app.cleanup_ctx.append(_lifetime)
-    connection_test.setup(app, lobby_changed=app[SIGNALING]._lobby_updated)
+    connection_test.setup(app, lobby_changed=app[SIGNALING].lobby.changed)

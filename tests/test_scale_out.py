@@ -18,13 +18,13 @@ import redis.asyncio
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from sqlalchemy import select
 
+from bench.common import add_checked_in_citizens
 from tests import databases
 from tests.calls import Peer
-from vibue import join_tokens, staff_sessions
+from vibue import staff_sessions
 from vibue.db import make_engine, make_sessionmaker
-from vibue.models import Appointment, CallParticipant, Concern, Location, ServiceUnit, Staff
+from vibue.models import Staff
 from vibue.paths import ROOT
-from vibue.references import new_manage_token, new_reference, token_hash
 
 SECRET = "scale-out-test-secret-that-is-long-enough"
 REDIS_URL = os.environ.get("VIBUE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -121,36 +121,13 @@ async def checked_in_citizen(pg_url: str) -> tuple[int, str, str]:
     engine = make_engine(pg_url)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            unit = await session.scalar(select(ServiceUnit).where(ServiceUnit.slug == "buergeramt-virtuell"))
-            concern = await session.scalar(select(Concern).where(Concern.slug == "an-ummeldung"))
-            location = await session.scalar(select(Location).where(Location.slug == "bv-video"))
             admin = await session.scalar(select(Staff).where(Staff.username == "a.schmidt"))
-            assert unit and concern and location and admin
-            appointment = Appointment(
-                reference=new_reference(),
-                manage_token_hash=token_hash(new_manage_token()),
-                unit_id=unit.id,
-                concern_id=concern.id,
-                location_id=location.id,
-                channel="video",
-                status="checked_in",
-                start_at=now + timedelta(minutes=5),
-                end_at=now + timedelta(minutes=20),
-                citizen_name="Erika",
-                citizen_email="erika@example.org",
-                created_at=now,
-                updated_at=now,
+            assert admin is not None
+            [checked_in] = await add_checked_in_citizens(
+                session, count=1, now=now, expires=now + timedelta(hours=1), secret=SECRET
             )
-            session.add(appointment)
-            await session.flush()
-            citizen = CallParticipant(
-                appointment_id=appointment.id, role="citizen", state="waiting", code_verified_at=now
-            )
-            session.add(citizen)
-            await session.flush()
             cookie = await staff_sessions.open_session(session=session, staff=admin, now=now, hours=1)
-            claims = join_tokens.JoinClaims(appointment.id, citizen.id, "citizen", now + timedelta(hours=1))
-            return appointment.id, join_tokens.issue(SECRET, claims), cookie
+            return checked_in.appointment_id, checked_in.join_token, cookie
     finally:
         await engine.dispose()
 
@@ -179,11 +156,13 @@ async def test_a_call_across_two_processes(two_servers: list[str], pg_url: str) 
         readers.add(asyncio.create_task(first_frame()))
 
     try:
+        await clerk.connect(two_servers[1], cookie=cookie)
+        assert (await clerk.call("lobby.watch"))["waiting"] == []
         await citizen.connect(two_servers[0], join_token=join_token)
         await citizen.next("waiting")
-        await clerk.connect(two_servers[1], cookie=cookie)
-        waiting = (await clerk.call("lobby.watch"))["waiting"]
-        assert [w["appointment_id"] for w in waiting] == [appointment_id], "the lobby is read from the shared database"
+        # The citizen arrived on process 1; the clerk watching on process 2 is told at once.
+        waiting = (await clerk.next("lobby.updated"))["waiting"]
+        assert [w["appointment_id"] for w in waiting] == [appointment_id]
         room = (await clerk.call("room.join", {"appointment_id": appointment_id}))["room"]
         assert (await clerk.call("admit", {"appointment_id": appointment_id}))["ok"]
         admitted = (await citizen.next("admitted"))["room"]  # crossed from process 2 to process 1 via Redis

@@ -13,13 +13,15 @@ from aiohttp import web
 from sqlalchemy import select
 
 import signaling
+from tests.booking_flow import identity_code_from_mail
 from tests.calls import Peer, booked_video, http, refused, staff_cookie, verified_citizen
 from tests.helpers import post_json
 from tests.smtp import MailCatcher
 from vibue.app import create_app
-from vibue.appkeys import SESSIONS
+from vibue.appkeys import CLOCK, SESSIONS, SETTINGS
 from vibue.clock import ManualClock
-from vibue.models import Appointment
+from vibue.models import Appointment, AuditEntry
+from vibue.ratelimit import RateLimiter
 from vibue.settings import Settings
 
 START = "2026-11-30T08:00:00+01:00"  # s.berger serves the virtual office on Mondays
@@ -62,8 +64,9 @@ async def call(served: Any, mail_catcher: MailCatcher, clock: ManualClock) -> As
         cookie = await staff_cookie(served.app, session, "s.berger")
         await citizen.connect(base_url, join_token=join_token)
         await clerk.connect(base_url, cookie=cookie)
-        yield Call(base_url, served.app, session, booking_token, join_token, citizen, clerk, cookie)
-        for peer in (citizen, clerk):
+        call = Call(base_url, served.app, session, booking_token, join_token, citizen, clerk, cookie)
+        yield call
+        for peer in {citizen, clerk, call.citizen}:  # a test may have connected the citizen anew
             await peer.close()
 
 
@@ -90,6 +93,13 @@ async def appointment_of(app: web.Application, email: str) -> int:
 async def booking_status(call: Call) -> str:
     async with call.http.get(f"/api/bookings/{call.booking_token}") as response:
         return str((await response.json())["status"])
+
+
+async def appointment_row(call: Call) -> Appointment:
+    async with call.app[SESSIONS]() as session:
+        found = await session.get(Appointment, await appointment_id(call))
+    assert found is not None
+    return found
 
 
 async def test_waiting_room_admission_relay_chat_identity_and_outcome(call: Call) -> None:
@@ -127,6 +137,60 @@ async def test_waiting_room_admission_relay_chat_identity_and_outcome(call: Call
     assert await booking_status(call) == "completed"
 
 
+async def test_the_identity_check_shows_in_the_room_with_the_document_type_only(call: Call) -> None:
+    await admitted(call)
+    assert (await call.clerk.call("identity.confirm", {"document": "reisepass"}))["ok"]
+    await call.citizen.call("ice.refresh")  # answered after the room.updated sent before it
+    identity = call.citizen.events["room.updated"][-1]["identity"]
+    assert identity == {"checked_at": call.app[CLOCK].now().isoformat(), "document": "reisepass"}
+    row = await appointment_row(call)
+    assert (row.identity_document, row.identity_checked_at) == ("reisepass", call.app[CLOCK].now())
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status"), [("completed", "completed"), ("no_show", "no_show"), ("on_site_needed", "completed")]
+)
+async def test_the_call_ends_with_its_outcome(call: Call, outcome: str, status: str) -> None:
+    await admitted(call)
+    assert (await call.clerk.call("call.end", {"outcome": outcome}))["ok"]
+    for peer in (call.citizen, call.clerk):
+        assert await peer.next("call.ended") == {"outcome": outcome}
+    row = await appointment_row(call)
+    assert (row.status, row.outcome) == (status, outcome)
+    assert await refusal_codes(call, join_token=call.join_token) == ["call_over"]
+
+
+async def test_one_call_leaves_an_audit_trail_without_personal_data(call: Call, mail_catcher: MailCatcher) -> None:
+    assert (await post_json(call.http, f"/api/video/{call.booking_token}/code")).status == 202
+    code = await identity_code_from_mail(mail_catcher, "erika@example.org", count=4)
+    wrong = "000000" if code != "000000" else "111111"
+    assert (await post_json(call.http, f"/api/video/{call.booking_token}/verify", {"code": wrong})).status == 422
+    assert (await post_json(call.http, f"/api/video/{call.booking_token}/verify", {"code": code})).status == 200
+    await admitted(call)
+    assert (await call.clerk.call("identity.confirm", {"document": "personalausweis"}))["ok"]
+    assert (await call.clerk.call("call.end", {"outcome": "on_site_needed"}))["ok"]
+
+    async with call.app[SESSIONS]() as session:
+        entries = list(await session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    subject = f"appointment:{await appointment_id(call)}"
+    ours = [e for e in entries if e.subject == subject and e.action.startswith(("identity_code.", "call."))]
+    trail = [(e.action, e.details) for e in ours]
+    assert trail == [
+        ("identity_code.sent", {}),
+        ("identity_code.verified", {}),
+        ("identity_code.sent", {}),
+        ("identity_code.failed", {"left": 4}),
+        ("identity_code.verified", {}),
+        ("call.joined", {}),
+        ("call.admitted", {}),
+        ("call.identity_checked", {"document": "personalausweis"}),
+        ("call.ended", {"outcome": "on_site_needed"}),
+    ]
+    for entry in entries:
+        for secret in ("erika@example.org", "Erika", "Mustermann", code):
+            assert secret not in f"{entry.actor} {entry.details}", entry.action
+
+
 async def test_a_dropped_citizen_resumes_without_a_new_admission(call: Call) -> None:
     citizen_id, _ = await admitted(call)
     await call.citizen.close()
@@ -140,11 +204,56 @@ async def test_a_dropped_citizen_resumes_without_a_new_admission(call: Call) -> 
     await again.close()
 
 
-async def test_after_the_grace_period_the_peer_has_left(call: Call) -> None:
+async def test_after_the_grace_period_the_peer_has_left_and_comes_back_to_the_waiting_room(call: Call) -> None:
     citizen_id, _ = await admitted(call)
     await call.citizen.close()
     assert (await call.clerk.next("peer.left", seconds=5))["participant_id"] == citizen_id
-    await refused(call.base_url, join_token=call.join_token)
+    # Too late to resume: back in the waiting room, and the clerk admits anew.
+    again = await back_in_waiting_room(call)
+    assert (await call.clerk.call("admit", {"appointment_id": await appointment_id(call)}))["ok"]
+    assert (await again.next("admitted"))["room"]["me"] == citizen_id
+
+
+async def back_in_waiting_room(call: Call) -> Peer:
+    again = Peer()
+    await again.connect(call.base_url, join_token=call.join_token)
+    await again.next("waiting")
+    assert "admitted" not in again.events
+    waiting = (await call.clerk.call("lobby.watch"))["waiting"]
+    assert [w["appointment_id"] for w in waiting] == [await appointment_id(call)]
+    call.citizen = again  # closed by the fixture
+    return again
+
+
+async def test_a_citizen_who_hung_up_may_wait_again(call: Call) -> None:
+    citizen_id, _ = await admitted(call)
+    assert (await call.citizen.call("hangup"))["ok"]
+    assert (await call.clerk.next("peer.left"))["participant_id"] == citizen_id
+    await call.citizen.close()
+    again = await back_in_waiting_room(call)
+    # Out of the call, out of its broadcasts: the clerk's chat does not reach the waiting room.
+    assert (await call.clerk.call("chat.send", {"text": "Nur für den Raum"}))["ok"]
+    assert (await again.call("chat.send", {"text": "hallo"}))["error"]["code"] == "not_admitted"
+    assert "chat" not in again.events
+    assert (await call.clerk.call("admit", {"appointment_id": await appointment_id(call)}))["ok"]
+    await again.next("admitted")
+    assert (await call.clerk.call("chat.send", {"text": "Willkommen zurück"}))["ok"]
+    assert (await again.next("chat"))["text"] == "Willkommen zurück"
+
+
+async def test_a_citizen_sent_away_as_too_early_may_come_back(call: Call) -> None:
+    await call.citizen.next("waiting")
+    deny = {"appointment_id": await appointment_id(call), "reason": "too_early"}
+    assert (await call.clerk.call("deny", deny))["ok"]
+    assert await call.citizen.next("denied") == {"reason": "too_early"}
+    await call.citizen.next("disconnect")  # the server closes the connection
+    await call.citizen.close()
+    await back_in_waiting_room(call)
+
+
+async def refusal_codes(call: Call, **connect: Any) -> list[str]:
+    """The codes as the browser reads them: connect_error's err.data.code (web/js/protocol.js)."""
+    return [error["data"]["code"] for error in await refused(call.base_url, **connect)]
 
 
 async def test_refused_connections(call: Call, served: Any) -> None:
@@ -153,6 +262,14 @@ async def test_refused_connections(call: Call, served: Any) -> None:
     await refused(call.base_url, join_token=call.join_token + "x")
     await refused(call.base_url, cookie=await staff_cookie(served.app, call.http, "j.weber"))  # support staff
     await refused(call.base_url, join_token=call.join_token, headers={"Origin": "https://evil.example"})
+
+
+async def test_a_refused_connection_says_why_in_data_code(call: Call, served: Any) -> None:
+    assert await refusal_codes(call, join_token="forged.token") == ["unauthorized"]
+    assert await refusal_codes(call, cookie=await staff_cookie(served.app, call.http, "j.weber")) == ["forbidden"]
+    [error] = await refused(call.base_url)
+    assert error["data"] == {"code": "unauthorized", "message": error["message"]}
+    assert error["message"] == "Die Verbindung wurde abgelehnt: Bitte bestätigen Sie sich erneut mit einem Code."
 
 
 async def test_what_a_citizen_may_not_do(call: Call) -> None:
@@ -167,21 +284,75 @@ async def test_what_a_citizen_may_not_do(call: Call) -> None:
     assert (await call.citizen.call("call.end", {"outcome": "completed"}))["error"]["code"] == "forbidden_role"
 
 
-@pytest.mark.parametrize(
-    ("event", "payload", "code"),
-    [
-        ("signal", {"to": 1}, "invalid_payload"),
-        ("signal", {"to": 1, "restart": True, "candidate": {"candidate": "x"}}, "invalid_payload"),
-        ("signal", {"to": "clerk", "restart": True}, "invalid_payload"),
-        ("signal", {"to": 1, "description": {"type": "offer", "sdp": "x" * 70_000}}, "too_large"),
-        ("signal", ["not", "an", "object"], "invalid_payload"),
-        ("chat.send", {"text": ""}, "invalid_payload"),
-        ("chat.send", {"text": "x" * 1001}, "invalid_payload"),
-        ("identity.confirm", {"document": "passport-number-123"}, "invalid_payload"),
-        ("call.end", {"outcome": "whatever"}, "invalid_payload"),
-        ("no.such.event", {}, "unknown_event"),
-    ],
-)
+async def test_a_denied_citizen_hears_why_and_cannot_come_back(call: Call) -> None:
+    await call.citizen.next("waiting")
+    appointment = await appointment_id(call)
+    deny = {"appointment_id": appointment, "reason": "wrong_person"}
+    assert (await call.citizen.call("deny", deny))["error"]["code"] == "forbidden_role"
+    assert (await call.clerk.call("deny", deny))["ok"]
+    assert await call.citizen.next("denied") == {"reason": "wrong_person"}
+    await call.citizen.next("disconnect")  # the server closes the connection
+    assert await refusal_codes(call, join_token=call.join_token) == ["call_over"]
+    assert (await call.clerk.call("admit", {"appointment_id": appointment}))["error"]["code"] == "not_waiting"
+    async with call.app[SESSIONS]() as session:
+        denied = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "call.denied")))
+    assert [(e.subject, e.details) for e in denied] == [(f"appointment:{appointment}", {"reason": "wrong_person"})]
+
+
+async def test_a_waiting_citizen_receives_no_signals(call: Call) -> None:
+    await call.citizen.next("waiting")
+    appointment = await appointment_id(call)
+    room = (await call.clerk.call("room.join", {"appointment_id": appointment}))["room"]
+    citizen_id = next(p["id"] for p in room["participants"] if p["role"] == "citizen")
+    early = {"to": citizen_id, "description": {"type": "offer", "sdp": "v=0 too early"}}
+    assert (await call.clerk.call("signal", early))["error"]["code"] == "wrong_room"
+    assert (await call.clerk.call("admit", {"appointment_id": appointment}))["ok"]
+    assert (await call.clerk.call("signal", {"to": citizen_id, "restart": True}))["ok"]
+    await call.citizen.next("signal")
+    assert call.citizen.events["signal"] == [{"to": citizen_id, "restart": True, "from": room["me"]}]
+
+
+async def test_chat_beyond_twenty_a_minute_is_refused_and_not_relayed(call: Call) -> None:
+    await admitted(call)
+    for n in range(20):
+        assert (await call.citizen.call("chat.send", {"text": f"Nachricht {n}"}))["ok"]
+    answer = await call.citizen.call("chat.send", {"text": "eine zu viel"})
+    assert answer["error"]["code"] == "rate_limited"
+    assert (await call.citizen.next("error"))["event"] == "chat.send"
+    assert (await call.clerk.call("chat.send", {"text": "Bitte langsamer"}))["ok"], "the limit is per connection"
+    await call.clerk.next("chat", count=21)
+    assert [m["text"] for m in call.clerk.events["chat"]] == [f"Nachricht {n}" for n in range(20)] + ["Bitte langsamer"]
+
+
+async def test_more_than_a_hundred_events_in_two_seconds_are_refused_and_not_relayed(call: Call) -> None:
+    citizen_id, clerk_id = await admitted(call)
+    # Time stands still for the limiter: the window never clears, however slow the machine.
+    call.app[signaling.SIGNALING].limiter = RateLimiter(call.app[SETTINGS].secret_key, monotonic=lambda: 0.0)
+    for _ in range(100):
+        assert (await call.citizen.call("signal", {"to": clerk_id}))["error"]["code"] == "invalid_payload"
+    flooded = await call.citizen.call("signal", {"to": clerk_id, "restart": True})
+    assert flooded["error"]["code"] == "rate_limited"
+    assert (await call.clerk.call("signal", {"to": citizen_id, "restart": True}))["ok"], "the limit is per connection"
+    assert (await call.citizen.next("signal"))["from"] == clerk_id
+    await call.clerk.call("ice.refresh")  # answered after anything relayed to the clerk before it
+    assert "signal" not in call.clerk.events
+
+
+MALFORMED: list[tuple[str, Any, str]] = [
+    ("signal", {"to": 1}, "invalid_payload"),
+    ("signal", {"to": 1, "restart": True, "candidate": {"candidate": "x"}}, "invalid_payload"),
+    ("signal", {"to": "clerk", "restart": True}, "invalid_payload"),
+    ("signal", {"to": 1, "description": {"type": "offer", "sdp": "x" * 70_000}}, "too_large"),
+    ("signal", ["not", "an", "object"], "invalid_payload"),
+    ("chat.send", {"text": ""}, "invalid_payload"),
+    ("chat.send", {"text": "x" * 1001}, "invalid_payload"),
+    ("identity.confirm", {"document": "passport-number-123"}, "invalid_payload"),
+    ("call.end", {"outcome": "whatever"}, "invalid_payload"),
+    ("no.such.event", {}, "unknown_event"),
+]
+
+
+@pytest.mark.parametrize(("event", "payload", "code"), MALFORMED)
 async def test_malformed_events_get_errors_and_the_call_goes_on(
     call: Call, event: str, payload: Any, code: str
 ) -> None:
@@ -216,6 +387,32 @@ async def test_signals_never_cross_rooms(call: Call, served: Any, mail_catcher: 
     assert crossing["error"]["code"] == "wrong_room"
     assert "signal" not in call.citizen.events
     for peer in (intruder, other_clerk):
+        await peer.close()
+    await other_session.close()
+
+
+async def test_malformed_events_in_one_room_leave_other_rooms_serving(
+    call: Call, served: Any, mail_catcher: MailCatcher
+) -> None:
+    await admitted(call)
+    other_session = http(call.base_url)
+    other_token = await booked_video(other_session, mail_catcher, start=OTHER, email="max@example.org")
+    other_join = await verified_citizen(other_session, mail_catcher, token=other_token, email="max@example.org")
+    other_citizen, other_clerk = Peer(), Peer()
+    await other_citizen.connect(call.base_url, join_token=other_join)
+    await other_clerk.connect(call.base_url, cookie=await staff_cookie(served.app, other_session, "a.schmidt"))
+    other_appointment = await appointment_of(served.app, "max@example.org")
+    clerk_id = (await other_clerk.call("room.join", {"appointment_id": other_appointment}))["room"]["me"]
+    assert (await other_clerk.call("admit", {"appointment_id": other_appointment}))["ok"]
+    citizen_id = (await other_citizen.next("admitted"))["room"]["me"]
+
+    for event, payload, code in MALFORMED:
+        for peer in (call.clerk, call.citizen):
+            assert (await peer.call(event, payload))["error"]["code"] == code
+    offer = {"to": clerk_id, "description": {"type": "offer", "sdp": "v=0 other room"}}
+    assert (await other_citizen.call("signal", offer))["ok"]
+    assert (await other_clerk.next("signal"))["from"] == citizen_id
+    for peer in (other_citizen, other_clerk):
         await peer.close()
     await other_session.close()
 
@@ -305,6 +502,28 @@ async def test_waiting_citizens_hear_when_the_clerk_runs_late(call: Call, clock:
     assert await server.tell_late() == 1
     assert (await call.citizen.next("waiting", count=2))["clerk_late"] is True
     assert await server.tell_late() == 0, "told once"
+
+
+async def test_no_late_notice_for_a_citizen_admitted_on_another_process(
+    call: Call, clock: ManualClock, aiohttp_server: Any, settings: Settings, unused_tcp_port_factory: Any
+) -> None:
+    await call.citizen.next("waiting")
+    # A second server process on the same database (no Redis here: only the database is shared).
+    port = unused_tcp_port_factory()
+    other_settings = settings.replace(base_url=f"http://127.0.0.1:{port}", port=port, seed_demo=False)
+    await aiohttp_server(create_app(other_settings, clock=clock, setups=[signaling.setup]), port=port)
+    clerk = Peer()
+    try:
+        await clerk.connect(f"http://127.0.0.1:{port}", cookie=call.clerk_cookie)
+        assert (await clerk.call("room.join", {"appointment_id": await appointment_id(call)}))["ok"]
+        assert (await clerk.call("admit", {"appointment_id": await appointment_id(call)}))["ok"]
+    finally:
+        await clerk.close()
+    clock.advance(minutes=10)  # long past the start: late, if they were still waiting
+    server = call.app[signaling.SIGNALING]
+    assert await server.tell_late() == 0
+    assert server.waiting == {}, "the admitted citizen is forgotten by the process they are connected to"
+    assert len(call.citizen.events["waiting"]) == 1
 
 
 async def test_the_dev_demo_call_can_be_joined_at_once(served: Any, mail_catcher: MailCatcher) -> None:

@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 
 from tests.booking_flow import confirmed_booking, get_json, identity_code_from_mail, offer
 from tests.helpers import post_json
 from tests.smtp import MailCatcher
 from vibue import join_tokens
+from vibue.appkeys import SESSIONS
 from vibue.clock import ManualClock
+from vibue.models import AuditEntry
 
 START = "2026-11-30T08:00:00+01:00"  # the clock says 07:00; the room opens at 07:45
 EMAIL = "erika@example.org"
@@ -37,6 +40,7 @@ async def test_the_room_opens_fifteen_minutes_before(
     token = await video_booking(client, mail_catcher)
     page = await get_json(client, f"/api/video/{token}")
     assert (page["open"], page["opens_at"], page["code_verified"]) == (False, "2026-11-30T07:45:00+01:00", False)
+    assert page["server_time"] == "2026-11-30T07:00:00+01:00"  # the countdown runs by the server's clock
     assert "Personalausweis oder Reisepass" in page["checklist"]
     early = await ask_code(client, token)
     assert (early.status, (await early.json())["error"]["code"]) == (409, "video_not_open")
@@ -110,6 +114,60 @@ async def test_code_requests_are_rate_limited_per_appointment(
     clock.advance(minutes=46)
     statuses = [(await ask_code(client, token)).status for _ in range(4)]
     assert statuses == [202, 202, 202, 429]
+    assert [action for action, _ in await code_audit(client)] == ["identity_code.sent"] * 3 + [
+        "identity_code.rate_limited"
+    ]
+
+
+async def test_a_code_works_only_for_its_own_appointment(
+    client: TestClient[Any, Any], mail_catcher: MailCatcher, clock: ManualClock
+) -> None:
+    token = await video_booking(client, mail_catcher)
+    other = await confirmed_booking(
+        client, mail_catcher, await offer(client), "2026-11-30T08:15:00+01:00", "max@example.org"
+    )
+    clock.advance(minutes=61)  # 08:01: the rooms of 08:00 and 08:15 are open
+    await ask_code(client, token)
+    code = await identity_code_from_mail(mail_catcher, EMAIL, count=3)
+    assert (await (await verify(client, other, code)).json())["error"]["code"] == "identity_code_missing"
+    await ask_code(client, other)
+    others_code = await identity_code_from_mail(mail_catcher, "max@example.org", count=3)
+    if others_code != code:  # one in a million: both appointments drew the same six digits
+        assert (await (await verify(client, other, code)).json())["error"]["code"] == "identity_code_wrong"
+    assert (await verify(client, token, code)).status == 200
+
+
+async def test_refused_code_tries_are_audited_with_the_reason(
+    client: TestClient[Any, Any], mail_catcher: MailCatcher, clock: ManualClock
+) -> None:
+    token = await video_booking(client, mail_catcher)
+    clock.advance(minutes=46)
+    await verify(client, token, "123456")  # no code asked for yet
+    await ask_code(client, token)
+    code = await identity_code_from_mail(mail_catcher, EMAIL, count=3)
+    assert (await verify(client, token, code)).status == 200
+    await verify(client, token, code)  # a replay
+    await ask_code(client, token)
+    late = await identity_code_from_mail(mail_catcher, EMAIL, count=4)
+    clock.advance(minutes=11)
+    await verify(client, token, late)
+    assert await code_audit(client) == [
+        ("identity_code.refused", {"reason": "identity_code_missing"}),
+        ("identity_code.sent", {}),
+        ("identity_code.verified", {}),
+        ("identity_code.refused", {"reason": "identity_code_used"}),
+        ("identity_code.sent", {}),
+        ("identity_code.refused", {"reason": "identity_code_expired"}),
+    ]
+
+
+async def code_audit(client: TestClient[Any, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The audit trail of identity codes, oldest first: action and details (never the code)."""
+    async with client.app[SESSIONS]() as session:
+        entries = await session.scalars(
+            select(AuditEntry).where(AuditEntry.action.startswith("identity_code.")).order_by(AuditEntry.id)
+        )
+        return [(entry.action, entry.details or {}) for entry in entries]
 
 
 async def test_on_site_appointments_have_no_video_room(

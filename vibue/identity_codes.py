@@ -99,14 +99,20 @@ async def verify_code(
     )
     actor = f"citizen:{appointment.reference}"
     subject = f"appointment:{appointment.id}"
+
+    def refused(error: DomainError) -> DomainError:
+        # Replays and late tries are audited too: they may be someone else's attempts.
+        record(session=session, at=now, actor=actor, action="identity_code.refused", subject=subject, reason=error.code)
+        return error
+
     if current is None:
-        return Invalid("identity_code_missing", fields={"code": "field.code_request_first"})
+        return refused(Invalid("identity_code_missing", fields={"code": "field.code_request_first"}))
     if current.used_at is not None:
-        return Conflict("identity_code_used")
+        return refused(Conflict("identity_code_used"))
     if current.voided_at is not None:
-        return Conflict("identity_code_voided")
+        return refused(Conflict("identity_code_voided"))
     if current.expires_at <= now:
-        return Conflict("identity_code_expired")
+        return refused(Conflict("identity_code_expired"))
     if not hmac.compare_digest(current.code_hash, code_hash(secret, appointment.id, code)):
         current.attempts += 1
         left = MAX_ATTEMPTS - current.attempts

@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from vibue import booking, identity_codes, join_tokens
 from vibue.appkeys import CLOCK, MAIL, RATE_LIMITER, SESSIONS, SETTINGS
+from vibue.audit import record
+from vibue.errors import RateLimited
 from vibue.i18n import localized
 from vibue.mail.compose import identity_code_mail
 from vibue.models import CallParticipant
@@ -35,6 +37,8 @@ class VideoOut(BaseModel):
     concern: str
     checklist: list[str]
     code_verified: bool
+    # The server's clock: the countdown runs by it, not by a device clock that may be off.
+    server_time: datetime
 
 
 class CodeSentOut(BaseModel):
@@ -92,6 +96,7 @@ async def show(request: web.Request) -> VideoOut:
         concern=localized(appointment.concern, "name", lang),
         checklist=localized(appointment.concern, "checklist", lang),
         code_verified=verified is not None,
+        server_time=ctx.now.astimezone(ctx.tz),
     )
 
 
@@ -110,7 +115,18 @@ async def send_code(request: web.Request) -> CodeSentOut:
     ctx = context(request)
     async with request.app[SESSIONS].begin() as session:
         appointment = await booking.find(session=session, token=request.match_info["token"])
-        limiter.hit("identity_codes", str(appointment.id), limit=3, window=TEN_MINUTES)
+        try:
+            limiter.hit("identity_codes", str(appointment.id), limit=3, window=TEN_MINUTES)
+        except RateLimited:
+            record(
+                session=session,
+                at=ctx.now,
+                actor=f"citizen:{appointment.reference}",
+                action="identity_code.rate_limited",
+                subject=f"appointment:{appointment.id}",
+            )
+            await session.commit()  # the refusal is audited, the request still answered 429
+            raise
         code = await identity_codes.issue_code(
             session=session, appointment=appointment, now=ctx.now, secret=settings.secret_key
         )
