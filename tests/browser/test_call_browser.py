@@ -243,6 +243,63 @@ async def test_controls_and_the_camera_coming_back_after_the_background(
     assert page_errors.errors == []
 
 
+# Chromium lets a page that captures camera and microphone play sound at once, so it never refuses
+# play(). iOS Safari (and Chromium pages without capture) refuse play() with sound outside a user
+# gesture; this init script imposes that rule: play() of unmuted media is refused unless it is called
+# while a click is being dispatched. It also counts getUserMedia calls.
+USER_GESTURE_AUDIO = """
+(() => {
+  const play = HTMLMediaElement.prototype.play;
+  let inGesture = false;
+  window.__refusedPlays = 0;
+  document.addEventListener('click', () => { inGesture = true; setTimeout(() => { inGesture = false; }); }, true);
+  const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  window.__captures = 0;
+  navigator.mediaDevices.getUserMedia = (constraints) => { window.__captures += 1; return getUserMedia(constraints); };
+  HTMLMediaElement.prototype.play = function () {
+    if (!this.muted && !inGesture) {
+      window.__refusedPlays += 1;
+      return Promise.reject(new DOMException('play() with sound needs a user gesture', 'NotAllowedError'));
+    }
+    return play.call(this);
+  };
+})();
+"""
+REMOTE_VIDEO = "document.querySelector('[data-testid=remote-video]')"
+
+
+async def test_sound_starts_from_a_tap_where_the_browser_refuses_autoplay(
+    browser: Browser,
+    base_url: str,
+    app: web.Application,
+    clock: ManualClock,
+    mail_catcher: MailCatcher,
+    page_errors: PageErrors,
+) -> None:
+    citizen, clerk, _ = await start_call(
+        browser, base_url, app, clock, mail_catcher, page_errors, citizen_viewport=PHONE, init_script=USER_GESTURE_AUDIO
+    )
+    # Phones: one camera and microphone stream from the pre-call check on (a second
+    # getUserMedia would ask again or fail while the camera is held), videos inline.
+    assert await citizen.evaluate("window.__captures") == 1
+    assert await citizen.evaluate("[...document.querySelectorAll('video')].every((v) => v.playsInline)"), (
+        "a video without playsinline goes full screen on iOS"
+    )
+    for page in (citizen, clerk):
+        # The picture plays muted at once (both decode, see start_call); sound waits for a tap.
+        assert await page.evaluate("window.__refusedPlays") >= 1
+        assert await page.evaluate(f"{REMOTE_VIDEO}.muted && !{REMOTE_VIDEO}.paused") is True
+        enable = page.get_by_test_id("enable-audio")
+        await expect(enable).to_be_visible()
+        await expect(enable).to_have_text("Ton einschalten")
+        await enable.click()
+        await expect(enable).to_be_hidden()
+        assert await page.evaluate(f"!{REMOTE_VIDEO}.muted && !{REMOTE_VIDEO}.paused") is True
+        await expect(page.get_by_test_id("mute")).to_be_focused()  # focus is not lost with the button
+    await decodes_video(citizen)
+    assert page_errors.errors == []
+
+
 # Test-only instrumentation, injected before the page's scripts: remember every peer connection.
 KEEP_PEERS = """
 (() => {
@@ -291,6 +348,19 @@ async def test_glare_never_breaks_the_call(
     assert page_errors.errors == []
 
 
+# Chromium's fake capture poses as a device with several cameras, but its second one,
+# fake_device_1, sends depth frames (Y16) that no video encoder takes: the picture would freeze
+# at the other end. This init script leaves it out, so the phone has two ordinary cameras.
+NO_DEPTH_CAMERA = """
+(() => {
+  const enumerate = navigator.mediaDevices.enumerateDevices.bind(navigator.mediaDevices);
+  navigator.mediaDevices.enumerateDevices = async () =>
+    (await enumerate()).filter((device) => device.label !== 'fake_device_1');
+})();
+"""
+CAMERA = "document.querySelector('[data-testid=local-video]').srcObject.getVideoTracks()[0]"
+
+
 async def test_a_phone_with_two_cameras_switches_between_them(
     chromium: str,
     base_url: str,
@@ -299,28 +369,37 @@ async def test_a_phone_with_two_cameras_switches_between_them(
     mail_catcher: MailCatcher,
     page_errors: PageErrors,
 ) -> None:
-    # Chromium's fake capture can pose as a device with two cameras (front and back).
     args = [a for a in CHROMIUM_ARGS if not a.startswith("--use-fake-device")]
     async with async_playwright() as playwright:
         phone = await playwright.chromium.launch(
-            executable_path=chromium, args=[*args, "--use-fake-device-for-media-stream=device-count=2"]
+            executable_path=chromium, args=[*args, "--use-fake-device-for-media-stream=device-count=3"]
         )
         try:
             citizen, clerk, _ = await start_call(
-                phone, base_url, app, clock, mail_catcher, page_errors, citizen_viewport=PHONE
+                phone,
+                base_url,
+                app,
+                clock,
+                mail_catcher,
+                page_errors,
+                citizen_viewport=PHONE,
+                init_script=NO_DEPTH_CAMERA,
             )
             switch = citizen.get_by_test_id("switch-camera")
             await expect(switch).to_be_visible()
-            camera = "document.querySelector('[data-testid=local-video]').srcObject.getVideoTracks()[0]"
-            before = await citizen.evaluate(f"{camera}.getSettings().deviceId")
-            await switch.click()
-            for _ in range(100):
-                if await citizen.evaluate(f"{camera}.getSettings().deviceId") != before:
-                    break
-                await citizen.wait_for_timeout(100)
-            else:
-                raise AssertionError("the camera did not change")
-            await decodes_video(clerk)  # the clerk sees the other camera
+            for expected in ("fake_device_2", "fake_device_0"):  # to the other camera and back again
+                await switch.click()
+                for _ in range(100):
+                    if await citizen.evaluate(f"{CAMERA}.label") == expected:
+                        break
+                    await citizen.wait_for_timeout(100)
+                else:
+                    raise AssertionError(
+                        f"the camera did not change to {expected}: {await citizen.evaluate(f'{CAMERA}.label')}"
+                    )
+                # Twice: the first rise may still count frames of the camera before the switch.
+                await decodes_video(clerk)
+                await decodes_video(clerk)  # the clerk sees the other camera
             assert page_errors.errors == []
         finally:
             await phone.close()

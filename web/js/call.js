@@ -12,6 +12,8 @@ import { QualitySampler, worse } from './quality.js';
 
 const STATS_MS = 2000;
 const LIVE_STATES = ['admitted', 'reconnecting'];
+// Never ask for TURN credentials more often than this (see scheduleIceRefresh).
+const ICE_REFRESH_MIN_MS = 10_000;
 
 function button(testid, key, cls = 'button secondary call-button') {
   return h('button', { type: 'button', class: cls, 'data-testid': testid }, t(key));
@@ -224,7 +226,37 @@ export class Call {
     // Links to members the room no longer lists.
     for (const id of [...this.links.keys()]) if (!this.participant(id)) this.dropLink(id);
     if (iceChanged) for (const { link } of this.links.values()) link.setIceServers(room.ice_servers);
+    if (!broadcast) this.scheduleIceRefresh();
     this.refreshStatus();
+  }
+
+  /** TURN credentials expire (coturn's user name starts with the expiry, unix seconds): ask for
+   *  fresh ones half-way, so an ICE restart late in a long call still gets a relay. */
+  scheduleIceRefresh() {
+    window.clearTimeout(this.iceTimer);
+    const expiries = (this.room.ice_servers || [])
+      .map((server) => /^(\d+):/.exec(server.username || ''))
+      .filter(Boolean)
+      .map((match) => Number(match[1]) * 1000);
+    if (!expiries.length) return;
+    const half = (Math.min(...expiries) - Date.now()) / 2;
+    // Bounded below: a browser clock far off the server's must not make us ask in a loop.
+    this.iceTimer = window.setTimeout(() => this.refreshIce(), Math.max(ICE_REFRESH_MIN_MS, half));
+  }
+
+  async refreshIce() {
+    if (this.destroyed) return;
+    try {
+      const { ice_servers: iceServers } = await this.signaling.iceRefresh();
+      if (this.destroyed) return;
+      this.room = { ...this.room, ice_servers: iceServers };
+      for (const { link } of this.links.values()) link.setIceServers(iceServers);
+      this.scheduleIceRefresh();
+    } catch (err) {
+      // Offline for the moment: the reconnection brings a fresh Room with fresh credentials.
+      console.warn('TURN credentials not refreshed', err);
+      if (!this.destroyed) this.iceTimer = window.setTimeout(() => this.refreshIce(), ICE_REFRESH_MIN_MS);
+    }
   }
 
   /** "Name (Dolmetschen: Arabisch)" for announcements. */
@@ -262,7 +294,9 @@ export class Call {
   }
 
   buildTile(participant, link) {
-    const video = h('video', { class: 'call-remote-video', playsinline: true, autoplay: true, 'data-frames-decoded': '0' });
+    // No autoplay attribute: remote media starts only through play(), whose refusal (sound
+    // without a user gesture, as on iOS Safari) shows "Ton einschalten" instead of silence.
+    const video = h('video', { class: 'call-remote-video', playsinline: true, 'data-frames-decoded': '0' });
     video.srcObject = link.remoteStream;
     const overlay = h('p', { class: 'call-overlay', 'data-testid': 'call-reconnecting', 'data-i18n': 'call.status.peerReconnecting' }, t('call.status.peerReconnecting'));
     overlay.hidden = true;
@@ -358,7 +392,8 @@ export class Call {
     const remotes = this.room ? this.room.participants.filter((p) => String(p.id) !== String(this.room.me)) : [];
     if (remotes.some((p) => p.state === 'reconnecting')) return this.setStatus('peerReconnecting');
     if (!this.links.size) {
-      const gone = remotes.length && remotes.every((p) => p.state === 'left' || this.left.has(String(p.id)));
+      // The Room lists only who waits or is in the call, so "left" is what we saw leave.
+      const gone = this.left.size > 0 && !remotes.some((p) => LIVE_STATES.includes(p.state));
       return this.setStatus(gone ? 'peerLeft' : 'waitingForPeer');
     }
     const states = [...this.links.values()].map(({ link }) => link.pc.iceConnectionState);
@@ -481,6 +516,7 @@ export class Call {
     if (this.destroyed) return;
     this.destroyed = true;
     window.clearInterval(this.statsTimer);
+    window.clearTimeout(this.iceTimer);
     document.removeEventListener('visibilitychange', this.onVisible);
     for (const off of this.unsubscribe) off();
     for (const id of [...this.links.keys()]) this.dropLink(id);

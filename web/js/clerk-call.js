@@ -96,12 +96,18 @@ function tick() {
     const since = dd.dataset.since;
     if (since) dd.textContent = t('clerkCall.sinceText', { time: formatClock(since), minutes: minutesSince(since) });
   }
+  // lobby.updated is pushed on every change; asking now and then as well catches a push lost
+  // between server processes (docs/signaling.md, "Several server processes").
+  if (sig && sig.connected && !document.hidden) {
+    sig.lobbyWatch().then(({ waiting: list }) => takeWaiting(list)).catch(() => {});
+  }
 }
 
 function takeWaiting(list) {
   const before = new Set(waiting.map((w) => w.appointment_id));
   waiting = Array.isArray(list) ? list : [];
   renderWaiting();
+  renderReadmit();
   const fresh = waiting.filter((w) => !before.has(w.appointment_id));
   if (fresh.length && before.size + fresh.length === waiting.length) {
     announce(t('clerkCall.newWaiting', { names: fresh.map((w) => w.citizen_name || t('clerk.anonymous')).join(', ') }));
@@ -154,6 +160,29 @@ function stored() {
     return JSON.parse(window.sessionStorage.getItem(STORE_KEY) || 'null');
   } catch {
     return null;
+  }
+}
+
+/** In the call view: the citizen of this call waits again (hung up, or back after the grace
+ *  period); the console with the waiting list is hidden, so offer the admission here. */
+function renderReadmit() {
+  const back = Boolean(call && current && waiting.some((w) => w.appointment_id === current.appointment_id));
+  $('#readmit-box').hidden = !back;
+}
+
+async function readmit() {
+  const button = $('#readmit');
+  if (!current || button.dataset.busy === 'true') return;
+  button.dataset.busy = 'true';
+  clearAlert(opts.alertEl);
+  try {
+    await sig.admit(current.appointment_id);
+    announce(t('clerkCall.admitted', { name: current.name || t('clerk.anonymous') }));
+    $('#readmit-box').hidden = true;
+  } catch (err) {
+    showAlert(opts.alertEl, protocolMessage(err));
+  } finally {
+    delete button.dataset.busy;
   }
 }
 
@@ -437,6 +466,7 @@ function leaveCall() {
   $('#clerk-call-container').replaceChildren();
   $('#clerk-console').hidden = false;
   renderWaiting();
+  renderReadmit();
 }
 
 function callFinished(outcome) {
@@ -493,6 +523,7 @@ export function initClerkCalls(options) {
   });
   sig.on('error', (err) => console.warn('signaling error', err));
 
+  $('#readmit').addEventListener('click', readmit);
   $('#deny-confirm').addEventListener('click', confirmDeny);
   $('#deny-cancel').addEventListener('click', () => $('#deny-dialog').close());
   $('#deny-dialog').addEventListener('close', () => {

@@ -149,7 +149,8 @@ export class LocalMedia {
 
   async reopenAfterFailure(old) {
     try {
-      const again = await navigator.mediaDevices.getUserMedia({ video: { ...VIDEO, deviceId: old.getSettings().deviceId } });
+      // exact: a bare deviceId is only a wish, and the browser may hand over another camera.
+      const again = await navigator.mediaDevices.getUserMedia({ video: { ...VIDEO, deviceId: { exact: old.getSettings().deviceId } } });
       const track = again.getVideoTracks()[0];
       this.stream.removeTrack(old);
       this.stream.addTrack(track);
@@ -170,19 +171,30 @@ export class LocalMedia {
 
   /** Front ↔ back camera; on devices without facingMode the next camera in the list. */
   async switchCamera() {
+    const track = this.videoTrack;
+    const capabilities = track && typeof track.getCapabilities === 'function' ? track.getCapabilities() : null;
+    // A camera that says it has no facing (desktops, external cameras): the next one in the list.
+    if (capabilities && !(capabilities.facingMode || []).length) return this.nextCamera();
     const next = this.facing === 'user' ? 'environment' : 'user';
     try {
       await this.replace('video', { ...VIDEO, facingMode: { exact: next } });
       this.facing = next;
     } catch (err) {
       if (mediaErrorKind(err) !== 'notFound') throw err;
-      const { cameras } = await this.devices();
-      const current = this.currentDeviceId('video');
-      const index = cameras.findIndex((c) => c.deviceId === current);
-      const other = cameras[(index + 1) % cameras.length];
-      if (!other || other.deviceId === current) throw err;
-      await this.useCamera(other.deviceId);
+      await this.nextCamera(err);
     }
+  }
+
+  async nextCamera(failure = null) {
+    const { cameras } = await this.devices();
+    const current = this.currentDeviceId('video');
+    const index = cameras.findIndex((c) => c.deviceId === current);
+    const other = cameras[(index + 1) % cameras.length];
+    if (!other || other.deviceId === current) {
+      if (failure) throw failure;
+      return;
+    }
+    await this.useCamera(other.deviceId);
   }
 
   setMicEnabled(on) {

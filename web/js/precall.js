@@ -1,6 +1,7 @@
 // The camera and microphone check before a call, for pages that carry the pre-call card's
-// markup (ids precall-preview, preview-off, mic-level, mic-level-start, devices,
-// device-camera, device-microphone, media-help*, media-retry; see interpreter.html).
+// markup (ids precall, precall-preview, preview-off, mic-level, mic-level-start, devices,
+// device-camera, device-microphone, media-help*, media-retry; see video.html and
+// interpreter.html).
 // Failures become the German help texts (media.<kind>.*), never a dead end.
 
 import { $, h } from './dom.js';

@@ -190,6 +190,11 @@ export class Signaling {
     return this.request('signal', { to, restart: true });
   }
 
+  /** Members: fresh TURN credentials before the old ones expire. Ack: {ok, ice_servers}. */
+  iceRefresh() {
+    return this.request('ice.refresh', {});
+  }
+
   chatSend(text) {
     return this.request('chat.send', { text });
   }

@@ -9,8 +9,9 @@ import {
 } from './forms.js';
 import { formatDateTime, formatTime } from './format.js';
 import { onLanguageChange, t } from './i18n.js';
-import { browserFamily, LevelMeter, LocalMedia, mediaErrorKind, missingFeatures } from './media.js';
+import { LocalMedia } from './media.js';
 import { initPage } from './page.js';
+import { MediaCheck } from './precall.js';
 import { connect } from './protocol.js';
 import { Call } from './call.js';
 import { renderConnectionTest, runConnectionTest } from './connection-test.js';
@@ -26,12 +27,11 @@ const OPEN_RECHECK_MS = 15_000;
 let appt = null;
 let checklist = [];
 const media = new LocalMedia();
-const meter = new LevelMeter($('#mic-level'));
-let mediaReady = Promise.resolve();
-let mediaProblem = null; // {kind} while camera/microphone are not available
 let signaling = null;
 let call = null;
+const check = new MediaCheck(media, { inCall: () => Boolean(call) });
 let countdownTimer = null;
+let clockOffset = 0; // server clock − device clock, from the last GET of the appointment (ms)
 let view = null; // {name, render} so a language switch can re-render dynamic text
 
 // ---- stored join token -----------------------------------------------------------------
@@ -67,10 +67,8 @@ function forgetJoinToken() {
 function show(names, { focus = null } = {}) {
   for (const name of VIEWS) $(`#${name}`).hidden = !names.includes(name);
   $('#video-loading').hidden = true;
-  const precallVisible = names.includes('precall');
   $('#video-checklist').hidden = !checklist.length || !names.some((n) => ['before-open', 'precall', 'waiting-room'].includes(n));
-  if (!precallVisible) $('#precall-preview').srcObject = null;
-  else if (media.stream) $('#precall-preview').srcObject = media.stream;
+  check.showPreview(names.includes('precall'));
   if (focus) focusHeading($(focus));
 }
 
@@ -119,8 +117,13 @@ function remainingText(ms) {
   return t('video.remainingMinutes', { minutes, seconds: String(seconds).padStart(2, '0') });
 }
 
+/** Now by the server's clock: a device clock that runs slow must not keep the room shut. */
+function serverNow() {
+  return Date.now() + clockOffset;
+}
+
 function renderCountdown() {
-  const ms = new Date(appt.opens_at).getTime() - Date.now();
+  const ms = new Date(appt.opens_at).getTime() - serverNow();
   $('#countdown').textContent = t('video.countdown', {
     time: ms > 86_400_000 ? formatDateTime(appt.opens_at) : formatTime(appt.opens_at),
     remaining: remainingText(ms),
@@ -148,44 +151,7 @@ function showBeforeOpen() {
   }, 1000);
 }
 
-// ---- camera and microphone -------------------------------------------------------------
-
-function renderMediaHelp() {
-  const box = $('#media-help');
-  box.hidden = !mediaProblem;
-  if (!mediaProblem) return;
-  const { kind } = mediaProblem;
-  $('#media-help-heading').textContent = t(`media.${kind}.heading`);
-  $('#media-help-text').textContent = t(`media.${kind}.text`);
-  const steps = [];
-  if (kind === 'denied') steps.push(t(`media.denied.${browserFamily()}`), t('media.denied.system'));
-  else steps.push(t(`media.${kind}.step`));
-  $('#media-help-steps').replaceChildren(...steps.map((s) => h('li', {}, s)));
-  $('#media-retry').hidden = kind === 'unsupported';
-}
-
-async function fillDevices() {
-  const { cameras, microphones } = await media.devices();
-  const fill = (select, list, kind, labelKey) => {
-    const current = media.currentDeviceId(kind);
-    select.replaceChildren(...list.map((d, i) => h('option', { value: d.deviceId, selected: d.deviceId === current },
-      d.label || t(labelKey, { n: i + 1 }))));
-    select.closest('.field').hidden = !list.length;
-  };
-  fill($('#device-camera'), cameras, 'video', 'video.cameraN');
-  fill($('#device-microphone'), microphones, 'audio', 'video.microphoneN');
-  $('#devices').hidden = !cameras.length && !microphones.length;
-}
-
-function previewChanged() {
-  const preview = $('#precall-preview');
-  preview.srcObject = null;
-  if (!$('#precall').hidden) preview.srcObject = media.stream;
-  preview.classList.toggle('mirrored', media.facing === 'user');
-  $('#preview-off').hidden = Boolean(media.videoTrack);
-  meter.attach(media.stream);
-  $('#mic-level-start').hidden = !meter.suspended;
-}
+// ---- camera and microphone (MediaCheck, precall.js) and the connection test ------------
 
 /** The connection test: a real WebRTC connection to the server's echo peer, with the preview's stream. */
 function setUpConnectionTest() {
@@ -194,74 +160,9 @@ function setUpConnectionTest() {
   const ui = renderConnectionTest(container, t, {
     // The test sends the preview's own stream: wait until camera and microphone are open.
     run: async () => {
-      await mediaReady;
+      await check.ready;
       return runConnectionTest({ token, stream: media.stream, onProgress: (p) => ui.progress(p) });
     },
-  });
-}
-
-/** Acquire camera and microphone once; failures become help texts, never a dead end. */
-function startMedia() {
-  const missing = missingFeatures();
-  if (missing.length) {
-    mediaProblem = { kind: 'unsupported' };
-    renderMediaHelp();
-    return Promise.resolve();
-  }
-  return media.acquire().then(async () => {
-    mediaProblem = null;
-    // Only one of camera and microphone could be opened.
-    if (media.error) mediaProblem = { kind: mediaErrorKind(media.error) };
-    renderMediaHelp();
-    previewChanged();
-    await fillDevices();
-  }).catch((err) => {
-    console.warn('getUserMedia failed', err);
-    mediaProblem = { kind: mediaErrorKind(err) };
-    renderMediaHelp();
-    $('#preview-off').hidden = false;
-  });
-}
-
-function wireMedia() {
-  media.onTrackChange(() => previewChanged());
-  $('#media-retry').addEventListener('click', () => {
-    mediaReady = startMedia().then(() => {
-      if (!mediaProblem) announce(t('video.mediaOk'));
-    });
-  });
-  $('#device-camera').addEventListener('change', (event) => {
-    media.useCamera(event.target.value).catch((err) => {
-      mediaProblem = { kind: mediaErrorKind(err) };
-      renderMediaHelp();
-    });
-  });
-  $('#device-microphone').addEventListener('change', (event) => {
-    media.useMicrophone(event.target.value).catch((err) => {
-      mediaProblem = { kind: mediaErrorKind(err) };
-      renderMediaHelp();
-    });
-  });
-  $('#mic-level-start').addEventListener('click', async () => {
-    await meter.resume();
-    $('#mic-level-start').hidden = true;
-  });
-  // Autoplay rules may keep the AudioContext suspended until the first interaction.
-  const resume = () => {
-    if (meter.suspended) meter.resume().then(() => { $('#mic-level-start').hidden = true; });
-  };
-  document.addEventListener('pointerdown', resume);
-  document.addEventListener('keydown', resume);
-  if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) {
-    navigator.mediaDevices.addEventListener('devicechange', () => {
-      if (media.stream) fillDevices().catch(() => {});
-    });
-  }
-  document.addEventListener('visibilitychange', () => {
-    // The call view handles this itself; before the call the preview needs it too.
-    if (document.visibilityState === 'visible' && !call && media.stream) {
-      media.ensureCameraLive().catch((err) => console.warn('camera not re-acquired', err));
-    }
   });
 }
 
@@ -392,13 +293,13 @@ function joinWaitingRoom(joinToken) {
 
 async function startCall(room) {
   const s = signaling;
-  await mediaReady;
+  await check.ready;
   if (s !== signaling || !s) return; // denied, ended or hung up meanwhile
   if (call) {
     call.updateRoom(room);
     return;
   }
-  meter.detach();
+  check.detach();
   view = { name: 'call', render: () => {} };
   show(['call-section']);
   call = new Call({
@@ -453,7 +354,7 @@ function showEnded(outcome) {
   if (view && view.name === 'ended') return; // the page and the call both hear call.ended
   forgetJoinToken();
   stopEverything();
-  meter.close();
+  check.close();
   media.stop();
   const known = ['completed', 'no_show', 'on_site_needed'].includes(outcome) ? outcome : 'completed';
   view = { name: 'ended', render: () => { $('#ended-text').textContent = t(`video.outcome.${known}`); } };
@@ -468,6 +369,7 @@ function showEnded(outcome) {
 async function loadAppointment({ quiet = false } = {}) {
   try {
     appt = await getJSON(base);
+    if (appt.server_time) clockOffset = new Date(appt.server_time).getTime() - Date.now();
     renderChecklist(appt.checklist || []);
     renderSummary();
     if (!quiet) clearAlert(alertEl);
@@ -489,9 +391,9 @@ function route() {
   if (status === 'reserved') return showClosed('unconfirmed');
   if (status === 'completed' || status === 'no_show') return showEnded(appt.outcome || status);
   if (!appt.open) {
-    return new Date(appt.opens_at).getTime() > Date.now() ? showBeforeOpen() : showClosed('over');
+    return new Date(appt.opens_at).getTime() > serverNow() ? showBeforeOpen() : showClosed('over');
   }
-  mediaReady = startMedia();
+  check.start();
   setUpConnectionTest();
   const stored = storedJoinToken();
   // A reload within the call: straight back in, no new code.
@@ -501,19 +403,19 @@ function route() {
 
 async function main() {
   await initPage();
-  wireMedia();
+  check.wire();
   $('#request-code').addEventListener('click', requestCode);
   $('#code-form').addEventListener('submit', verifyCode);
   $('#rejoin').addEventListener('click', () => {
     const stored = storedJoinToken();
     if (stored) {
-      mediaReady = media.stream ? Promise.resolve() : startMedia();
+      if (!media.stream) check.start();
       joinWaitingRoom(stored);
     } else showIdentity();
   });
   onLanguageChange(async () => {
     await loadAppointment({ quiet: true }); // server texts (concern, checklist) in the new language
-    renderMediaHelp();
+    check.renderHelp();
     if (view && view.render) view.render();
   });
   if (!token) {
