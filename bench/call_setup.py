@@ -44,7 +44,7 @@ from sqlalchemy import select
 
 from bench.common import (
     ServerFailed,
-    add_checked_in_citizen,
+    add_checked_in_citizens,
     child_env,
     free_port,
     machine,
@@ -54,7 +54,7 @@ from bench.common import (
 )
 from vibue import staff_sessions
 from vibue.db import make_engine, make_sessionmaker
-from vibue.models import Concern, Location, ServiceUnit, Staff
+from vibue.models import Staff
 
 CALLS = 10
 WARMUP = 1  # one unmeasured call first: the browser's and the server's first-use costs stay out
@@ -192,25 +192,13 @@ async def seed(database_url: str, secret: str, count: int) -> tuple[list[Seat], 
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            unit = await session.scalar(select(ServiceUnit).where(ServiceUnit.slug == "buergeramt-virtuell"))
-            concern = await session.scalar(select(Concern).where(Concern.slug == "an-ummeldung"))
-            location = await session.scalar(select(Location).where(Location.slug == "bv-video"))
             admin = await session.scalar(select(Staff).where(Staff.username == ADMIN))
-            if not (unit and concern and location and admin):
-                raise RuntimeError("the demo catalog or the demo admin is missing")
-            seats = []
-            for index in range(count):
-                seat = await add_checked_in_citizen(
-                    session,
-                    unit_id=unit.id,
-                    concern_id=concern.id,
-                    location_id=location.id,
-                    index=index,
-                    now=now,
-                    expires=expires,
-                    secret=secret,
-                )
-                seats.append(Seat(seat.appointment_id, seat.manage_token, seat.join_token, expires.isoformat()))
+            if admin is None:
+                raise RuntimeError("the demo admin is missing")
+            seats = [
+                Seat(seat.appointment_id, seat.manage_token, seat.join_token, expires.isoformat())
+                for seat in await add_checked_in_citizens(session, count=count, now=now, expires=expires, secret=secret)
+            ]
             cookie = await staff_sessions.open_session(session=session, staff=admin, now=now, hours=1)
         return seats, cookie
     finally:

@@ -30,12 +30,12 @@ import asyncpg
 import socketio
 import sqlalchemy
 from aiohttp import web
-from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, text
+from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from vibue import join_tokens
 from vibue.db import make_engine
-from vibue.models import Appointment, CallParticipant
+from vibue.models import Appointment, CallParticipant, Concern, Location, ServiceUnit
 from vibue.references import new_manage_token, new_reference, token_hash
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -431,7 +431,32 @@ class CheckedIn:
     join_token: str
 
 
-async def add_checked_in_citizen(
+async def add_checked_in_citizens(
+    session: AsyncSession, *, count: int, now: datetime, expires: datetime, secret: str
+) -> list[CheckedIn]:
+    """`count` appointments of the demo's virtual office starting in five minutes (their rooms
+    are open), each with a citizen who verified the code: for benchmarks and multi-process tests."""
+    unit = await session.scalar(select(ServiceUnit.id).where(ServiceUnit.slug == "buergeramt-virtuell"))
+    concern = await session.scalar(select(Concern.id).where(Concern.slug == "an-ummeldung"))
+    location = await session.scalar(select(Location.id).where(Location.slug == "bv-video"))
+    if not (unit and concern and location):
+        raise RuntimeError("the demo catalog is missing")
+    return [
+        await _add_checked_in_citizen(
+            session,
+            unit_id=unit,
+            concern_id=concern,
+            location_id=location,
+            index=index,
+            now=now,
+            expires=expires,
+            secret=secret,
+        )
+        for index in range(count)
+    ]
+
+
+async def _add_checked_in_citizen(
     session: AsyncSession,
     *,
     unit_id: int,
@@ -442,7 +467,6 @@ async def add_checked_in_citizen(
     expires: datetime,
     secret: str,
 ) -> CheckedIn:
-    """An appointment starting in five minutes (its room is open) and its checked-in citizen."""
     manage_token = new_manage_token()
     appointment = Appointment(
         reference=new_reference(),

@@ -36,7 +36,7 @@ from bench.common import (
     OK,
     Load,
     ServerFailed,
-    add_checked_in_citizen,
+    add_checked_in_citizens,
     child_env,
     cpu_seconds,
     free_port,
@@ -46,7 +46,7 @@ from bench.common import (
 )
 from vibue import staff_sessions
 from vibue.db import make_engine, make_sessionmaker
-from vibue.models import Concern, Location, ServiceUnit, Staff
+from vibue.models import Staff
 
 ROOMS = 20
 WARMUP_ROUNDS = 5  # per pair, unmeasured, at the paced rate
@@ -405,26 +405,14 @@ async def create_rooms(database_url: str, secret: str, count: int) -> Rooms:
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            unit = await session.scalar(select(ServiceUnit).where(ServiceUnit.slug == "buergeramt-virtuell"))
-            concern = await session.scalar(select(Concern).where(Concern.slug == "an-ummeldung"))
-            location = await session.scalar(select(Location).where(Location.slug == "bv-video"))
             admin = await session.scalar(select(Staff).where(Staff.username == ADMIN))
-            if not (unit and concern and location and admin):
-                raise RuntimeError("the demo catalog or the demo admin is missing")
-            ids, tokens = [], []
-            for index in range(count):
-                seat = await add_checked_in_citizen(
-                    session,
-                    unit_id=unit.id,
-                    concern_id=concern.id,
-                    location_id=location.id,
-                    index=index,
-                    now=now,
-                    expires=now + timedelta(hours=1),
-                    secret=secret,
-                )
-                ids.append(seat.appointment_id)
-                tokens.append(seat.join_token)
+            if admin is None:
+                raise RuntimeError("the demo admin is missing")
+            seats = await add_checked_in_citizens(
+                session, count=count, now=now, expires=now + timedelta(hours=1), secret=secret
+            )
+            ids = [seat.appointment_id for seat in seats]
+            tokens = [seat.join_token for seat in seats]
             cookie = await staff_sessions.open_session(session=session, staff=admin, now=now, hours=1)
         return Rooms(ids, tokens, cookie)
     finally:
