@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pyotp
 from aiohttp import web
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import PHONE, PageErrors, assert_accessible, assert_no_horizontal_scroll, new_page
@@ -65,6 +66,43 @@ async def test_clerk_signs_in_with_totp_sees_the_day_and_counts_a_walk_in(
     await expect(page).to_have_url(re.compile(r"/anmelden$"))
     await sign_in(page, base_url, "s.berger", password_of("s.berger"), code)
     await expect(page.get_by_test_id("signin-alert")).to_contain_text("falsch")
+    assert page_errors.errors == []
+
+
+async def test_enter_before_the_script_is_ready_never_puts_the_password_in_the_address(
+    browser: Browser, base_url: str, app: web.Application, clock: ManualClock, page_errors: PageErrors
+) -> None:
+    """On a slow line a password manager's Enter can come before sign-in.js has bound the form.
+
+    A native submit would be a GET with the password in the address bar, history and server log;
+    the disabled default button stops it, and what was typed stays for the real sign-in.
+    """
+    page = await new_page(browser, page_errors)
+    await at_app_time(page, clock)
+    release = asyncio.Event()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    async def hold_config(route: Route) -> None:
+        await release.wait()
+        await route.continue_()
+
+    await page.route("**/api/config", hold_config)
+    await page.goto(base_url + "/anmelden", wait_until="domcontentloaded")
+    submit = page.get_by_test_id("signin-submit")
+    await expect(submit).to_be_disabled()
+    password = password_of("s.berger")
+    await page.get_by_test_id("signin-username").fill("s.berger")
+    await page.get_by_test_id("signin-password").fill(password)
+    await page.get_by_test_id("signin-password").press("Enter")
+
+    release.set()
+    await expect(submit).to_be_enabled()
+    assert not [url for url in requested if "password" in url or password in url]
+    await expect(page.get_by_test_id("signin-password")).to_have_value(password)
+    await page.get_by_test_id("signin-code").fill(pyotp.TOTP(await secret_of(app, "s.berger")).at(clock.now()))
+    await page.get_by_test_id("signin-code").press("Enter")
+    await expect(page).to_have_url(re.compile(r"/sachbearbeitung$"))
     assert page_errors.errors == []
 
 

@@ -8,7 +8,7 @@ import { announce, clearAlert, errorMessage, showAlert } from '/static/js/forms.
 import { locale, onLanguageChange, t } from '/static/js/i18n.js';
 import { clockNow, timeZone } from '/static/js/format.js';
 import { roleLabel } from '/static/js/labels.js';
-import { initPage } from '/static/js/page.js';
+import { controlsReady, initPage } from '/static/js/page.js';
 
 const ACCOUNTS_EVERY_S = 5;
 const OUTBOX_EVERY_MS = 10_000;
@@ -163,6 +163,7 @@ async function main() {
   await initPage();
   $('#demo-call').addEventListener('click', createDemoCall);
   $('#outbox-refresh').addEventListener('click', () => loadOutbox({ announceResult: true }));
+  controlsReady();
   await Promise.all([loadAccounts(), loadOutbox()]);
   window.setInterval(tick, 1000);
   window.setInterval(() => {

@@ -6,7 +6,7 @@ import { clearAlert, errorMessage, showAlert } from './forms.js';
 import { onLanguageChange, t } from './i18n.js';
 import { addDays, clockNow, formatDay, formatTimeRange, todayInZone } from './format.js';
 import { channelLabel, roleLabel, statusLabel } from './labels.js';
-import { initPage } from './page.js';
+import { controlsReady, initPage } from './page.js';
 import { initClerkCalls } from './clerk-call.js';
 
 const REFRESH_MS = 30_000;
@@ -160,6 +160,20 @@ async function main() {
   await initPage();
   dateInput.value = todayInZone();
   renderDay();
+  // Bound before the day loads, so the controls work as soon as they are enabled.
+  dateInput.addEventListener('change', () => loadDay());
+  $('#day-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    loadDay();
+  });
+  $('#day-today').addEventListener('click', () => {
+    dateInput.value = todayInZone();
+    loadDay();
+  });
+  $('#day-prev').addEventListener('click', () => shiftDay(-1));
+  $('#day-next').addEventListener('click', () => shiftDay(1));
+  $('#sign-out').addEventListener('click', signOut);
+  controlsReady();
   try {
     staff = (await call(getJSON('/api/staff/me'))).staff;
     renderStaff();
@@ -173,19 +187,6 @@ async function main() {
   if (staff && ['clerk', 'admin'].includes(staff.role)) {
     initClerkCalls({ alertEl, onCallEnded: () => loadDay({ quiet: true }) });
   }
-
-  dateInput.addEventListener('change', () => loadDay());
-  $('#day-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    loadDay();
-  });
-  $('#day-today').addEventListener('click', () => {
-    dateInput.value = todayInZone();
-    loadDay();
-  });
-  $('#day-prev').addEventListener('click', () => shiftDay(-1));
-  $('#day-next').addEventListener('click', () => shiftDay(1));
-  $('#sign-out').addEventListener('click', signOut);
   window.setInterval(() => {
     if (!document.hidden) loadDay({ quiet: true });
   }, REFRESH_MS);

@@ -11,7 +11,7 @@ import {
 import { formatDate, formatTimeRange } from './format.js';
 import { onLanguageChange, t } from './i18n.js';
 import { LocalMedia } from './media.js';
-import { initPage } from './page.js';
+import { controlsReady, initPage } from './page.js';
 import { MediaCheck } from './precall.js';
 import { connect } from './protocol.js';
 import { Call } from './call.js';
@@ -287,6 +287,7 @@ async function main() {
   await initPage();
   check.wire();
   $('#join-form').addEventListener('submit', join);
+  controlsReady();
   onLanguageChange(() => {
     renderSummary();
     check.renderHelp();

@@ -11,3 +11,13 @@ export async function initPage() {
   document.documentElement.classList.add('js');
   return config;
 }
+
+/**
+ * Enables the controls marked `data-needs-js` once the page has bound their handlers.
+ * They are disabled in the HTML: until then a click would do nothing, and Enter in a form
+ * would submit it natively, as a GET that puts a password into the address and server log.
+ * (A form whose default button is disabled is not submitted by Enter.)
+ */
+export function controlsReady(root = document) {
+  for (const control of root.querySelectorAll('[data-needs-js]')) control.disabled = false;
+}

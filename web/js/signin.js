@@ -4,7 +4,7 @@ import { postJSON } from './api.js';
 import { $, focusHeading, h } from './dom.js';
 import { announce, clearAlert, isBusy, setBusy, showFormError, showValidation } from './forms.js';
 import { onLanguageChange, t } from './i18n.js';
-import { initPage } from './page.js';
+import { controlsReady, initPage } from './page.js';
 
 const CODE_RE = /^\d{6}$/;
 const alertEl = $('#signin-alert');
@@ -88,6 +88,7 @@ async function main() {
   await initPage();
   signinForm.addEventListener('submit', signIn);
   enrolForm.addEventListener('submit', enrol);
+  controlsReady();
   onLanguageChange(() => {
     const img = document.querySelector('#enrol-qr img');
     if (img) img.alt = t('enrol.qrAlt');

@@ -10,7 +10,7 @@ import {
 import { formatDateTime, formatTime } from './format.js';
 import { onLanguageChange, t } from './i18n.js';
 import { LocalMedia } from './media.js';
-import { initPage } from './page.js';
+import { controlsReady, initPage } from './page.js';
 import { MediaCheck } from './precall.js';
 import { connect } from './protocol.js';
 import { Call } from './call.js';
@@ -406,6 +406,7 @@ async function main() {
   check.wire();
   $('#request-code').addEventListener('click', requestCode);
   $('#code-form').addEventListener('submit', verifyCode);
+  controlsReady();
   $('#rejoin').addEventListener('click', () => {
     const stored = storedJoinToken();
     if (stored) {
