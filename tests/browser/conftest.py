@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright, expect
 
 import signaling
 from tests import databases
@@ -35,6 +35,11 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",
 ]
 PHONE = {"width": 375, "height": 740}
+
+# Assertions wait as long as actions do (Page.set_default_timeout below). Playwright's 5 s default
+# was too short on a 2-core CI machine running two browsers side by side; waiting longer cannot
+# turn a wrong page into a passing test, it only gives a slow right one the time it needs.
+expect.set_options(timeout=15_000)
 DESKTOP = {"width": 1280, "height": 900}
 
 

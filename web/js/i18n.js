@@ -101,9 +101,11 @@ export async function initI18n() {
     return;
   }
   applyTranslations();
+  // Disabled in the markup until now: a click before this point would do nothing.
   for (const button of $all('[data-lang]')) {
     button.addEventListener('click', () => {
       setLanguage(button.dataset.lang).catch((err) => console.error(err));
     });
+    button.disabled = false;
   }
 }
