@@ -191,7 +191,7 @@ class Signaling:
                 self._greet_citizen, sid, member, snapshot, resumed, returning, late, checklist, waiting_since
             )
             return
-        cookie = request.cookies.get(staff_sessions.COOKIE)
+        cookie = request.cookies.get(self.app[SETTINGS].cookie_name(staff_sessions.COOKIE))
         if cookie:
             async with sessions() as session:
                 staff = await staff_sessions.resolve(session=session, token=cookie, now=self.now)

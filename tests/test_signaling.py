@@ -17,10 +17,11 @@ from tests.booking_flow import identity_code_from_mail
 from tests.calls import Peer, booked_video, http, refused, staff_cookie, verified_citizen
 from tests.helpers import post_json
 from tests.smtp import MailCatcher
+from vibue import staff_sessions
 from vibue.app import create_app
 from vibue.appkeys import CLOCK, SESSIONS, SETTINGS
 from vibue.clock import ManualClock
-from vibue.models import Appointment, AuditEntry
+from vibue.models import Appointment, AuditEntry, Staff
 from vibue.ratelimit import RateLimiter
 from vibue.settings import Settings
 
@@ -270,6 +271,27 @@ async def test_a_refused_connection_says_why_in_data_code(call: Call, served: An
     [error] = await refused(call.base_url)
     assert error["data"] == {"code": "unauthorized", "message": error["message"]}
     assert error["message"] == "Die Verbindung wurde abgelehnt: Bitte bestätigen Sie sich erneut mit einem Code."
+
+
+async def test_over_https_staff_connect_only_with_the_host_prefixed_cookie(
+    aiohttp_server: Any, settings: Settings, clock: ManualClock, unused_tcp_port: int
+) -> None:
+    """The session cookie is __Host-vibue_staff there; a planted `vibue_staff` opens nothing."""
+    base_url = f"http://127.0.0.1:{unused_tcp_port}"
+    secure = settings.replace(secure_cookies=True, base_url=base_url, port=unused_tcp_port)
+    server = await aiohttp_server(create_app(secure, clock=clock, setups=[signaling.setup]), port=unused_tcp_port)
+    async with server.app[SESSIONS].begin() as db:
+        clerk = await db.scalar(select(Staff).where(Staff.username == "s.berger"))
+        assert clerk is not None
+        token = await staff_sessions.open_session(session=db, staff=clerk, now=clock.now(), hours=1)
+    [error] = await refused(base_url, cookie=token)
+    assert error["data"]["code"] == "unauthorized"
+    peer = Peer()
+    try:
+        await peer.connect(base_url, headers={"Cookie": f"__Host-vibue_staff={token}"})
+        assert peer.client.connected
+    finally:
+        await peer.close()
 
 
 async def test_what_a_citizen_may_not_do(call: Call) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
+from aiohttp import DummyCookieJar
 from sqlalchemy import select
 
 from tests.helpers import DEFAULT_PASSWORD, STAFF_COOKIE, add_staff, cookie, csrf_headers, post_json, sign_in, sign_out
@@ -459,3 +460,55 @@ async def test_dev_accounts_show_codes_that_sign_in(client, clock):
     status, data = await login(client, admin["username"], admin["password"], admin["totp_code"])
     assert status == 200
     assert data["staff"]["role"] == "admin"
+
+
+def set_cookie_header(response: Any, name: str) -> str:
+    headers = response.headers.getall("Set-Cookie", [])
+    matching = [h for h in headers if h.startswith(f"{name}=")]
+    assert matching, f"no {name} cookie in {[h.split('=')[0] for h in headers]}"
+    return str(matching[0])
+
+
+async def test_over_https_session_and_csrf_cookies_carry_the_host_prefix(aiohttp_client, settings, clock):
+    """ASVS 3.4.4: a sibling subdomain of the city can plant `vibue_csrf` or `vibue_staff`, never `__Host-…`."""
+    from vibue.app import create_app
+
+    # The jar of the plain-http test client would not send Secure cookies: they go by hand here.
+    client = await aiohttp_client(
+        create_app(settings.replace(secure_cookies=True), clock=clock), cookie_jar=DummyCookieJar()
+    )
+    _, secret = await add_staff(client.app[SESSIONS], "clerk1")
+
+    csrf = set_cookie_header(await client.get("/healthz"), "__Host-vibue_csrf")
+    attributes = [part.strip().lower() for part in csrf.split(";")]
+    assert "secure" in attributes and "path=/" in attributes
+    assert not [a for a in attributes if a.startswith("domain")]
+    token = csrf.split(";")[0].split("=", 1)[1]
+
+    body = {"username": "clerk1", "password": PASSWORD, "code": totp.code_at(secret, clock.now())}
+    planted = await client.post(
+        "/api/staff/login", json=body, headers={"Cookie": f"vibue_csrf={token}", "X-CSRF-Token": token}
+    )
+    assert planted.status == 403
+    assert (await planted.json())["error"]["code"] == "csrf_failed"
+
+    signed_in = await client.post(
+        "/api/staff/login", json=body, headers={"Cookie": f"__Host-vibue_csrf={token}", "X-CSRF-Token": token}
+    )
+    assert signed_in.status == 200
+    session = set_cookie_header(signed_in, "__Host-vibue_staff")
+    attributes = [part.strip().lower() for part in session.split(";")]
+    assert {"secure", "httponly", "path=/"} <= set(attributes)
+    assert not [a for a in attributes if a.startswith("domain")]
+    value = session.split(";")[0].split("=", 1)[1]
+
+    assert (await client.get("/api/staff/me", headers={"Cookie": f"vibue_staff={value}"})).status == 401
+    assert (await client.get("/api/staff/me", headers={"Cookie": f"__Host-vibue_staff={value}"})).status == 200
+
+    both = f"__Host-vibue_csrf={token}; __Host-vibue_staff={value}"
+    out = await client.post("/api/staff/logout", json={}, headers={"Cookie": both, "X-CSRF-Token": token})
+    assert out.status == 204
+    # The browser takes the deletion only with the same attributes (Secure) as the cookie had.
+    deletion = set_cookie_header(out, "__Host-vibue_staff")
+    assert "secure" in [part.strip().lower() for part in deletion.split(";")]
+    assert (await client.get("/api/staff/me", headers={"Cookie": f"__Host-vibue_staff={value}"})).status == 401

@@ -124,7 +124,7 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """
     routed = request.match_info.http_exception is None  # 404/405 speak for themselves
     if routed and request.method not in SAFE_METHODS and is_api(request):
-        cookie = request.cookies.get(CSRF_COOKIE, "")
+        cookie = request.cookies.get(request.app[SETTINGS].cookie_name(CSRF_COOKIE), "")
         header = request.headers.get(CSRF_HEADER, "")
         if not cookie or not secrets.compare_digest(cookie.encode(), header.encode()):
             raise Forbidden("csrf_failed")
@@ -133,7 +133,7 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def staff_session(request: web.Request, handler: Handler) -> web.StreamResponse:
-    token = request.cookies.get(staff_sessions.COOKIE)
+    token = request.cookies.get(request.app[SETTINGS].cookie_name(staff_sessions.COOKIE))
     request[CURRENT_STAFF] = None
     if token:
         async with request.app[SESSIONS]() as session:
@@ -157,8 +157,9 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     settings = request.app[SETTINGS]
     if settings.cookies_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if not request.cookies.get(CSRF_COOKIE):
+    csrf_cookie = settings.cookie_name(CSRF_COOKIE)
+    if not request.cookies.get(csrf_cookie):
         # aiohttp renders response cookies before this signal runs, so the header is written directly.
         # Not HttpOnly: the page's script must read the token to echo it in the X-CSRF-Token header.
-        cookie = f"{CSRF_COOKIE}={secrets.token_urlsafe(24)}; Path=/; SameSite=Strict"
+        cookie = f"{csrf_cookie}={secrets.token_urlsafe(24)}; Path=/; SameSite=Strict"
         response.headers.add("Set-Cookie", cookie + ("; Secure" if settings.cookies_secure else ""))

@@ -62,7 +62,9 @@ class Settings:
         "", "Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client (rate limits)."
     )
     staff_session_hours: int = _setting(10, "Staff sessions expire after this many hours.")
-    secure_cookies: bool = _setting(False, "Mark cookies Secure (always on in production; set when served over HTTPS).")
+    secure_cookies: bool = _setting(
+        False, "Secure, __Host- prefixed cookies (always on in production; set behind HTTPS)."
+    )
     stun_urls: str = _setting(
         "", "Comma-separated STUN URLs handed to browsers (stun:host:3478); empty: host candidates only."
     )
@@ -108,6 +110,15 @@ class Settings:
     @property
     def cookies_secure(self) -> bool:
         return self.secure_cookies or self.production or self.base_url.startswith("https://")
+
+    def cookie_name(self, base: str) -> str:
+        """`__Host-<base>` when cookies are Secure (ASVS 3.4.4), else `base`.
+
+        A __Host- cookie is accepted by browsers only if Secure, host-only and Path=/, so a sibling
+        subdomain of the city cannot plant or overwrite our session or CSRF cookie. Plain HTTP
+        (development) cannot carry the prefix.
+        """
+        return f"__Host-{base}" if self.cookies_secure else base
 
     def replace(self, **changes: Any) -> Settings:
         return validate(dataclasses.replace(self, **changes))

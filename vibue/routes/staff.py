@@ -86,7 +86,7 @@ async def _signed_in(request: web.Request, staff: Staff) -> web.Response:
         )
     response = web.json_response(text=LoginResult(staff=StaffOut.of(staff)).model_dump_json())
     response.set_cookie(
-        staff_sessions.COOKIE,
+        settings.cookie_name(staff_sessions.COOKIE),
         token,
         path="/",
         httponly=True,
@@ -155,15 +155,18 @@ async def enrol(request: web.Request, body: EnrolBody) -> web.StreamResponse:
 @routes.post("/api/staff/logout", roles=STAFF, summary="Sign out this browser", status=204)
 async def logout(request: web.Request) -> web.StreamResponse:
     staff = staff_auth.signed_in_staff(request)
+    settings = request.app[SETTINGS]
+    cookie_name = settings.cookie_name(staff_sessions.COOKIE)
     async with request.app[SESSIONS].begin() as session:
         await staff_auth.sign_out(
             session=session,
             staff=staff,
-            token=request.cookies.get(staff_sessions.COOKIE, ""),
+            token=request.cookies.get(cookie_name, ""),
             now=request.app[CLOCK].now(),
         )
     response = web.Response(status=204)
-    response.del_cookie(staff_sessions.COOKIE, path="/")
+    # A __Host- cookie is only replaced by one with the same attributes, Secure included.
+    response.del_cookie(cookie_name, path="/", secure=settings.cookies_secure, httponly=True, samesite="Strict")
     return response
 
 

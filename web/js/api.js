@@ -24,7 +24,8 @@ async function request(method, path, body, { cache = 'no-store' } = {}) {
   const init = { method, headers, credentials: 'same-origin', cache };
   if (method !== 'GET') {
     headers['Content-Type'] = 'application/json';
-    headers['X-CSRF-Token'] = readCookie('vibue_csrf') || '';
+    // Over HTTPS the server names it __Host-vibue_csrf (a subdomain cannot plant that one).
+    headers['X-CSRF-Token'] = readCookie('__Host-vibue_csrf') || readCookie('vibue_csrf') || '';
     init.body = JSON.stringify(body ?? {});
   }
 
