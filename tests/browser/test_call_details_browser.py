@@ -202,6 +202,7 @@ async def test_countdown_pre_call_card_waiting_room_late_notice_and_the_citizens
         if await citizen.get_by_test_id("mic-level-start").is_visible():
             await citizen.get_by_test_id("mic-level-start").click()  # as a user would, where audio waits
         await assert_preview_live(citizen, CAMERAS[0])
+        assert await citizen.evaluate(f"{PREVIEW}.muted"), "the preview would play the microphone back: echo"
         await assert_meter_moves(citizen)
 
         await camera.select_option(label=CHOSEN_CAMERA)

@@ -57,5 +57,7 @@ async def test_media_failures_get_german_help_with_a_next_step(
     if step:
         await expect(help_box).to_contain_text(step)
     # Without camera and microphone the way on stays open (text chat), and the page stays usable.
+    await expect(help_box).to_contain_text("Sie können trotzdem in den Warteraum gehen.")
+    await expect(page.get_by_test_id("media-retry")).to_have_text("Erneut versuchen")
     await expect(page.get_by_test_id("request-code")).to_be_visible()
     await assert_accessible(page)

@@ -29,7 +29,7 @@ let invitation = null;
 const media = new LocalMedia();
 let signaling = null;
 let call = null;
-const check = new MediaCheck(media, { inCall: () => Boolean(call) });
+const check = new MediaCheck(media, { inCall: () => Boolean(call), continueKey: 'interpreter.helpContinue' });
 let view = null; // {name, render} so a language switch can re-render dynamic text
 // Signals and room updates that arrive between `admitted` and the call view being ready
 // (the camera may still be starting): kept and handed over, so no offer gets lost.

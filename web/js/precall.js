@@ -1,7 +1,5 @@
-// The camera and microphone check before a call, for pages that carry the pre-call card's
-// markup (ids precall, precall-preview, preview-off, mic-level, mic-level-start, devices,
-// device-camera, device-microphone, media-help*, media-retry; see video.html and
-// interpreter.html).
+// The camera and microphone check before a call: the card's controls (built here into the
+// page's empty #media-check, inside its #precall section) and what they do.
 // Failures become the German help texts (media.<kind>.*), never a dead end.
 
 import { $, h } from './dom.js';
@@ -9,16 +7,51 @@ import { announce } from './forms.js';
 import { t } from './i18n.js';
 import { browserFamily, LevelMeter, mediaErrorKind, missingFeatures } from './media.js';
 
+/**
+ * The preview, level meter, device choice and help box. Texts come by data-i18n: the page's
+ * applyTranslations() fills them when the catalog is there, and again on a language switch.
+ */
+function cardControls(continueKey) {
+  const text = (tag, attrs, key) => h(tag, { ...attrs, 'data-i18n': key });
+  const preview = h('video', {
+    id: 'precall-preview', class: 'preview-video mirrored', 'data-testid': 'precall-preview',
+    playsinline: true, autoplay: true, muted: true, 'aria-hidden': 'true',
+  });
+  preview.muted = true; // the attribute alone does not mute an element created by script: no echo
+  const field = (id, key) => h('div', { class: 'field' },
+    text('label', { for: id }, key), h('select', { id, class: 'select', 'data-testid': id }));
+  return [
+    h('div', { class: 'preview-box' }, preview, text('p', { id: 'preview-off', class: 'preview-off', hidden: true }, 'video.previewOff')),
+    h('div', { class: 'level' },
+      text('label', { for: 'mic-level' }, 'video.micLevel'),
+      h('meter', {
+        id: 'mic-level', class: 'mic-level', 'data-testid': 'mic-level', min: 0, max: 1, low: 0.15, high: 0.9, optimum: 0.5, value: 0,
+      }, '0'),
+      text('button', { type: 'button', id: 'mic-level-start', class: 'button secondary small', 'data-testid': 'mic-level-start', hidden: true },
+        'video.micLevelStart')),
+    h('div', { id: 'devices', class: 'devices', hidden: true },
+      field('device-camera', 'video.camera'), field('device-microphone', 'video.microphone')),
+    h('section', {
+      id: 'media-help', class: 'media-help', role: 'alert', 'aria-labelledby': 'media-help-heading', 'data-testid': 'media-help', hidden: true,
+    },
+    h('h3', { id: 'media-help-heading' }), h('p', { id: 'media-help-text' }), h('ol', { id: 'media-help-steps' }),
+    text('p', { class: 'muted' }, continueKey),
+    text('button', { type: 'button', id: 'media-retry', class: 'button secondary', 'data-testid': 'media-retry' }, 'video.retry')),
+  ];
+}
+
 export class MediaCheck {
   /**
    * @param {import('./media.js').LocalMedia} media the page's one stream
    * @param {object} o
    * @param {() => boolean} o.inCall true while the call view owns the media (it re-acquires
    *        the camera itself when the page comes back from the background)
+   * @param {string} o.continueKey i18n key of the help box's "you may still go on" line
    */
-  constructor(media, { inCall }) {
+  constructor(media, { inCall, continueKey }) {
     this.media = media;
     this.inCall = inCall;
+    $('#media-check').replaceChildren(...cardControls(continueKey));
     this.meter = new LevelMeter($('#mic-level'));
     this.problem = null; // {kind} while camera/microphone are not available
     this.ready = Promise.resolve();

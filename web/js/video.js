@@ -29,7 +29,7 @@ let checklist = [];
 const media = new LocalMedia();
 let signaling = null;
 let call = null;
-const check = new MediaCheck(media, { inCall: () => Boolean(call) });
+const check = new MediaCheck(media, { inCall: () => Boolean(call), continueKey: 'video.helpContinue' });
 let countdownTimer = null;
 let clockOffset = 0; // server clock − device clock, from the last GET of the appointment (ms)
 let view = null; // {name, render} so a language switch can re-render dynamic text
