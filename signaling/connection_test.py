@@ -92,7 +92,7 @@ def sign(secret: str, appointment_id: int, nonce: str) -> str:
 def genuine(secret: str, appointment_id: int, test_id: str) -> bool:
     """A test id this server issued for this appointment (on any process: it is signed, not stored)."""
     nonce, _, _ = test_id.partition(".")
-    return hmac.compare_digest(sign(secret, appointment_id, nonce), test_id)
+    return hmac.compare_digest(sign(secret, appointment_id, nonce).encode(), test_id.encode())  # bytes: any input
 
 
 @routes.post(

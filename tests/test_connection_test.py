@@ -334,10 +334,11 @@ async def test_a_result_needs_a_test_id_of_this_appointment(booked: Booked) -> N
     del body["rtt_ms"]
     missing = await post_json(booked.http, f"/api/video/{booked.token}/connection-test/result", body)
     assert (await missing.json())["error"]["fields"] == {"rtt_ms": "Bitte füllen Sie dieses Feld aus."}
-    response = await report(booked, "made-up.0123456789abcdef0123456789abcdef")
-    assert response.status == 422
-    error = (await response.json())["error"]
-    assert (error["code"], list(error["fields"])) == ("connection_test_unknown", ["test_id"])
+    for forged in ("made-up.0123456789abcdef0123456789abcdef", "é.ü"):  # non-ASCII once crashed the compare
+        response = await report(booked, forged)
+        assert response.status == 422
+        error = (await response.json())["error"]
+        assert (error["code"], list(error["fields"])) == ("connection_test_unknown", ["test_id"])
     assert await citizen_row(booked.app) is None
 
 

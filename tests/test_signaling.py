@@ -3,6 +3,7 @@ outcome, resume within the grace period, and everything a client may not do."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from vibue import staff_sessions
 from vibue.app import create_app
 from vibue.appkeys import CLOCK, SESSIONS, SETTINGS
 from vibue.clock import ManualClock
-from vibue.models import Appointment, AuditEntry, Staff
+from vibue.models import Appointment, AuditEntry, CallParticipant, Staff
 from vibue.ratelimit import RateLimiter
 from vibue.settings import Settings
 
@@ -267,6 +268,7 @@ async def test_refused_connections(call: Call, served: Any) -> None:
 
 async def test_a_refused_connection_says_why_in_data_code(call: Call, served: Any) -> None:
     assert await refusal_codes(call, join_token="forged.token") == ["unauthorized"]
+    assert await refusal_codes(call, join_token="forged.tökén") == ["unauthorized"]  # not a TypeError
     assert await refusal_codes(call, cookie=await staff_cookie(served.app, call.http, "j.weber")) == ["forbidden"]
     [error] = await refused(call.base_url)
     assert error["data"] == {"code": "unauthorized", "message": error["message"]}
@@ -504,6 +506,27 @@ async def test_an_interpreter_joins_by_a_one_time_link_as_third_participant(call
         assert (await interpreter.call("signal", offer))["ok"]
         assert (await peer.next("signal"))["from"] == room["me"]
     await interpreter.close()
+
+
+async def test_simultaneous_joins_with_one_link_let_one_interpreter_in(call: Call) -> None:
+    await admitted(call)
+    secret = (await call.clerk.call("interpreter.invite"))["url"].rsplit("/", 1)[1]
+    body = {"name": "Amira Haddad", "language": "Arabisch"}
+    answers = await asyncio.gather(*(post_json(call.http, f"/api/interpreter/{secret}/join", body) for _ in range(6)))
+    codes = sorted([a.status if a.status == 200 else (await a.json())["error"]["code"] for a in answers], key=str)
+    assert codes == [200] + ["invitation_used"] * 5
+    async with call.app[SESSIONS]() as db:
+        interpreters = await db.scalars(select(CallParticipant).where(CallParticipant.role == "interpreter"))
+        assert len(list(interpreters)) == 1
+
+
+async def test_interpreter_names_without_control_characters(call: Call) -> None:
+    await admitted(call)
+    secret = (await call.clerk.call("interpreter.invite"))["url"].rsplit("/", 1)[1]
+    for body in ({"name": "Eve\u0000", "language": "Arabisch"}, {"name": "\u202eevE", "language": "Arabisch"}):
+        answer = await post_json(call.http, f"/api/interpreter/{secret}/join", body)
+        error = (await answer.json())["error"]
+        assert (answer.status, error["code"], list(error["fields"])) == (422, "validation_failed", ["name"])
 
 
 async def test_invitation_links_are_checked(call: Call) -> None:

@@ -93,7 +93,16 @@ async def join(
         raise Conflict("invitation_used")
     if current == "expired":
         raise Conflict("invitation_expired")
-    invitation.used_at = now
+    # Claimed by one conditional UPDATE: of simultaneous joins with the same link only one finds
+    # it unused (a read-then-write let all of them in).
+    claimed = await session.execute(
+        update(InterpreterInvitation)
+        .where(InterpreterInvitation.id == invitation.id, InterpreterInvitation.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("invitation_used")
     participant = CallParticipant(
         appointment_id=appointment.id,
         role="interpreter",

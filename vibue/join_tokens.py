@@ -57,7 +57,8 @@ def verify(secret: str, token: object, now: datetime) -> JoinClaims:
     if not isinstance(token, str) or len(token) > 512 or token.count(".") != 1:
         raise TokenError("unauthorized")
     payload, signature = token.split(".")
-    if not hmac.compare_digest(signature, _sign(secret, payload)):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not a refusal).
+    if not hmac.compare_digest(signature.encode(), _sign(secret, payload).encode()):
         raise TokenError("unauthorized")
     try:
         body = json.loads(_unb64(payload))

@@ -112,7 +112,7 @@ class SlotsOut(BaseModel):
     horizon_end: date
 
 
-def _no_control_chars(value: str) -> bool:
+def no_control_chars(value: str) -> bool:
     return not any(unicodedata.category(ch).startswith("C") for ch in value)
 
 
@@ -130,14 +130,14 @@ class ReservationIn(Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not 1 <= len(value) <= 120 or not _no_control_chars(value):
+        if not 1 <= len(value) <= 120 or not no_control_chars(value):
             raise ValueError("field.name")
         return value
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if len(value) > 254 or not EMAIL.match(value) or not _no_control_chars(value):
+        if len(value) > 254 or not EMAIL.match(value) or not no_control_chars(value):
             raise ValueError("field.email")
         return value.lower()
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from vibue import interpreters, join_tokens
 from vibue.appkeys import CLOCK, RATE_LIMITER, SESSIONS, SETTINGS
@@ -14,7 +14,7 @@ from vibue.i18n import localized
 from vibue.identity_codes import CLOSES_AFTER
 from vibue.routes.video import JOIN_TOKEN_LIMIT, JoinOut
 from vibue.routing import PUBLIC, Routes
-from vibue.schemas import Strict
+from vibue.schemas import Strict, no_control_chars
 
 routes = Routes("video")
 INVITATION = "/api/interpreter/{token:[A-Za-z0-9_-]{16,80}}"
@@ -31,6 +31,15 @@ class InvitationOut(BaseModel):
 class JoinIn(Strict):
     name: str = Field(min_length=1, max_length=120)
     language: str = Field(min_length=1, max_length=60)
+
+    # Shown to the clerk and the citizen: no control or bidi-override characters (and NUL would
+    # make PostgreSQL fail the insert).
+    @field_validator("name", "language")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if not no_control_chars(value):
+            raise ValueError("field.invalid")
+        return value
 
 
 @routes.get(
