@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling import connection_test, rooms, turn
 from signaling.lobby_fanout import LobbyFanout
+from signaling.packets import JsonOnlyPacket
 from signaling.payloads import (
     MAX_EVENT_BYTES,
     Admit,
@@ -45,6 +46,7 @@ from vibue.i18n import translate
 from vibue.locks import KeyedLocks
 from vibue.models import Staff
 from vibue.ratelimit import RateLimiter
+from vibue.references import token_hash
 
 log = logging.getLogger("vibue.signaling")
 
@@ -85,6 +87,7 @@ class Signaling:
             # Cross-site WebSocket hijacking: only pages of this app may connect.
             cors_allowed_origins=[_origin(settings.base_url)],
             max_http_buffer_size=FRAME_LIMIT,
+            serializer=JsonOnlyPacket,
             # A dead connection is noticed within 20 s (defaults: 45 s), well inside the grace
             # period, so the other side sees "Verbindung wird wiederhergestellt" promptly.
             ping_interval=10,
@@ -136,18 +139,33 @@ class Signaling:
         member = data.get("member")
         return Member(**member) if member else None
 
-    async def remember(self, sid: str, member: Member | None, staff_id: int | None) -> None:
-        await self.sio.save_session(sid, {"member": asdict(member) if member else None, "staff_id": staff_id})
+    async def remember(
+        self, sid: str, member: Member | None, staff_id: int | None, staff_session: str | None = None
+    ) -> None:
+        """Keep who this socket is; a staff socket keeps its sign-in session's hash across rooms."""
+        if staff_id is not None and staff_session is None:
+            staff_session = (await self.sio.get_session(sid)).get("staff_session")
+        await self.sio.save_session(
+            sid,
+            {"member": asdict(member) if member else None, "staff_id": staff_id, "staff_session": staff_session},
+        )
 
     async def staff(self, session: AsyncSession, sid: str) -> Staff | None:
-        staff_id = (await self.sio.get_session(sid)).get("staff_id")
-        staff = await session.get(Staff, staff_id) if staff_id else None
-        return staff if staff is not None and staff.active and staff.role in rooms.CALL_ROLES else None
+        """The staff member behind this socket while their sign-in session lasts.
+
+        Checked on every event, not only at connect: signing out, an expired session, a password
+        reset or a deactivated account end the socket's powers at once (ASVS 3.3.1).
+        """
+        digest = (await self.sio.get_session(sid)).get("staff_session")
+        staff = await staff_sessions.resolve_digest(session=session, digest=digest, now=self.now) if digest else None
+        return staff if staff is not None and staff.role in rooms.CALL_ROLES else None
 
     # ------------------------------------------------------------------ connect
 
-    async def connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
-        request: web.Request = environ["aiohttp.request"]
+    async def connect(self, sid: str, environ: Any, auth: Any = None) -> None:
+        request = environ.get("aiohttp.request") if isinstance(environ, dict) else None
+        if not isinstance(request, web.Request):
+            return  # a client's own event named "connect" (python-socketio dispatches it here): ignored
         settings = self.app[SETTINGS]
         origin = request.headers.get("Origin")
         if origin is not None and origin != _origin(settings.base_url):
@@ -198,7 +216,7 @@ class Signaling:
             if staff is not None:
                 if staff.role not in rooms.CALL_ROLES:
                     raise self._refusal("forbidden")
-                await self.remember(sid, None, staff.id)
+                await self.remember(sid, None, staff.id, token_hash(cookie))
                 return
         raise self._refusal("unauthorized")
 
@@ -260,7 +278,11 @@ class Signaling:
             except Exception:
                 log.exception("late notice check failed")
 
-    async def disconnect(self, sid: str) -> None:
+    async def disconnect(self, sid: str, *_: Any) -> None:
+        # python-socketio also dispatches a client's own event named "disconnect" here; a real
+        # disconnect is already pending when this runs, so a still-connected sid is a fake one.
+        if self.sio.manager.is_connected(sid, "/"):
+            return
         self.watchers.pop(sid, None)
         self.waiting.pop(sid, None)
         member = await self.member(sid)
@@ -295,8 +317,11 @@ class Signaling:
         self, name: str, model: type[BaseModel], *, staff_only: bool = False, needs_room: bool = True
     ) -> Callable[[Callable[..., Awaitable[dict[str, Any]]]], None]:
         def register(handler: Callable[..., Awaitable[dict[str, Any]]]) -> None:
-            async def gate(sid: str, data: Any = None) -> dict[str, Any]:
+            async def gate(sid: str, *args: Any) -> dict[str, Any]:
                 try:
+                    if len(args) > 1:  # the protocol sends one payload per event
+                        raise Refused("invalid_payload")
+                    data = args[0] if args else None
                     answer = await self._pass(name, model, handler, sid, data, staff_only, needs_room)
                 except Refused as refused:
                     answer = self.failure(refused.code, **refused.params)
@@ -342,14 +367,22 @@ class Signaling:
         is_staff = session_data.get("staff_id") is not None
         if staff_only and not is_staff:
             raise Refused("forbidden_role")
+        if is_staff:
+            async with self.app[SESSIONS]() as session:
+                if await self.staff(session, sid) is None:  # signed out meanwhile, or expired
+                    raise Refused("not_signed_in")
         if needs_room and member is None:
             raise Refused("not_admitted")
         key = member.appointment_id if member else getattr(payload, "appointment_id", sid)
         async with self.locks.hold(key):
             return await handler(sid, member, payload)
 
-    async def unknown(self, event: str, sid: str, data: Any = None) -> dict[str, Any]:
-        answer = self.failure("unknown_event")
+    async def unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
+        try:
+            self.limiter.hit("events", sid, limit=100, window=2.0)  # the same budget as known events
+            answer = self.failure("unknown_event")
+        except DomainError:
+            answer = self.failure("rate_limited", retry_after=2)
         await self.sio.emit("error", {**answer["error"], "event": str(event)[:64]}, to=sid)
         return answer
 
@@ -486,11 +519,12 @@ class Signaling:
     async def ice_refresh(self, sid: str, member: Member, payload: Empty) -> dict[str, Any]:
         """Fresh TURN credentials for an admitted member, before the old ones expire."""
         async with self.app[SESSIONS]() as session:
-            snapshot = await rooms.room(
-                session, appointment_id=member.appointment_id, me=member.participant_id, ice_servers=[]
+            # The stored state, not the room view: that shows a waiting citizen who dropped as
+            # "reconnecting" too, and TURN is for admitted members only.
+            members = await rooms.in_call(
+                session, appointment_id=member.appointment_id, participant_ids=(member.participant_id,)
             )
-        me = next((p for p in snapshot["participants"] if p["id"] == member.participant_id), None)
-        if me is None or me["state"] not in ("admitted", "reconnecting"):
+        if member.participant_id not in members:
             raise Refused("not_admitted")
         return {"ok": True, "ice_servers": self.ice_servers(member.participant_id)}
 
@@ -521,9 +555,10 @@ class Signaling:
         """Send every staff member watching on this process the waiting citizens of the rooms
         they serve (LobbyFanout calls this on every process when the waiting room changed)."""
         async with self.app[SESSIONS]() as session:
-            for sid, staff_id in list(self.watchers.items()):
-                staff = await session.get(Staff, staff_id)
-                if staff is None or not staff.active:
+            for sid in list(self.watchers):
+                staff = await self.staff(session, sid)
+                if staff is None:  # signed out or expired: no more names of waiting citizens
+                    self.watchers.pop(sid, None)
                     continue
                 waiting = await rooms.lobby(session, staff=staff, now=self.now, tz=self._tz)
                 await self.sio.emit("lobby.updated", {"waiting": waiting}, to=sid)

@@ -473,6 +473,73 @@ async def test_admitted_members_can_refresh_ice_servers(call: Call) -> None:
     assert refreshed["ice_servers"] == []  # no STUN/TURN configured in tests: host candidates only
 
 
+async def test_a_waiting_citizen_gets_no_turn_credentials_after_a_second_tab_closed(call: Call) -> None:
+    """The room view shows a waiting citizen whose other socket dropped as "reconnecting"."""
+    await call.citizen.next("waiting")
+    second = Peer()
+    await second.connect(call.base_url, join_token=call.join_token)
+    await second.next("waiting")
+    await second.close()
+    async with asyncio.timeout(10):  # until the server has taken the second socket's drop
+        while True:
+            async with call.app[SESSIONS]() as db:
+                dropped = await db.scalar(
+                    select(CallParticipant.disconnected_at).where(CallParticipant.role == "citizen")
+                )
+            if dropped is not None:
+                break
+            await asyncio.sleep(0.05)
+    assert (await call.citizen.call("ice.refresh"))["error"]["code"] == "not_admitted"
+
+
+async def test_events_named_like_reserved_ones_are_not_taken_for_them(call: Call) -> None:
+    """python-socketio hands a client's own "disconnect"/"connect" events to those handlers."""
+    citizen_id, _ = await admitted(call)
+    await call.citizen.client.eio.send('2["disconnect"]')
+    await call.citizen.client.eio.send('2["connect",{"aiohttp.request":"x"},{}]')
+    await call.citizen.call("chat.send", {"text": "noch da"})  # answered after the two above
+    assert (await call.clerk.next("chat"))["text"] == "noch da"
+    assert "peer.reconnecting" not in call.clerk.events, "a fake disconnect started a grace period"
+    room = await call.clerk.call("room.join", {"appointment_id": await appointment_id(call)})
+    assert {p["id"]: p["state"] for p in room["room"]["participants"]}[citizen_id] == "admitted"
+
+
+async def test_binary_attachments_are_refused_and_nothing_is_held(call: Call) -> None:
+    """A packet announcing attachments made python-socketio keep every binary frame that followed."""
+    await admitted(call)
+    await call.citizen.client.eio.send('5999-["chat.send",{"_placeholder":true,"num":0}]')
+    for _ in range(5):
+        await call.citizen.client.eio.send(b"x" * 200_000)
+    await call.citizen.call("chat.send", {"text": "weiter"})
+    assert (await call.clerk.next("chat"))["text"] == "weiter"
+    assert [m["text"] for m in call.clerk.events["chat"]] == ["weiter"]
+    assert call.app[signaling.SIGNALING].sio._binary_packet == {}
+
+
+async def test_more_than_one_argument_and_unknown_floods_are_refused(call: Call) -> None:
+    await admitted(call)
+    answer = await call.citizen.client.call("chat.send", ({"text": "a"}, "b"), timeout=10)
+    assert answer["error"]["code"] == "invalid_payload"
+    call.app[signaling.SIGNALING].limiter = RateLimiter(call.app[SETTINGS].secret_key, monotonic=lambda: 0.0)
+    codes = {(await call.citizen.call("no.such.event"))["error"]["code"] for _ in range(101)}
+    assert codes == {"unknown_event", "rate_limited"}
+
+
+async def test_a_signed_out_clerk_socket_loses_its_powers(call: Call) -> None:
+    await call.citizen.next("waiting")
+    assert (await call.clerk.call("lobby.watch"))["ok"]
+    assert (await post_json(call.http, "/api/staff/logout")).status == 204
+    aid = await appointment_id(call)
+    events: tuple[tuple[str, dict[str, int]], ...] = (
+        ("lobby.watch", {}),
+        ("room.join", {"appointment_id": aid}),
+        ("admit", {"appointment_id": aid}),
+    )
+    for event, payload in events:
+        assert (await call.clerk.call(event, payload))["error"]["code"] == "not_signed_in", event
+    assert "admitted" not in call.citizen.events
+
+
 async def test_an_interpreter_joins_by_a_one_time_link_as_third_participant(call: Call) -> None:
     citizen_id, clerk_id = await admitted(call)
     assert (await call.citizen.call("interpreter.invite"))["error"]["code"] == "forbidden_role"

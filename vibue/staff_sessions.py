@@ -30,8 +30,13 @@ async def resolve(*, session: AsyncSession, token: str, now: datetime) -> Staff 
     """The active staff member behind a cookie, or None when unknown, expired or deactivated."""
     if not token or len(token) > 100:
         return None
+    return await resolve_digest(session=session, digest=token_hash(token), now=now)
+
+
+async def resolve_digest(*, session: AsyncSession, digest: str, now: datetime) -> Staff | None:
+    """As resolve(), from the cookie's hash (what a long-lived socket keeps instead of the cookie)."""
     row = await session.scalar(
-        select(StaffSession).options(joinedload(StaffSession.staff)).where(StaffSession.token_hash == token_hash(token))
+        select(StaffSession).options(joinedload(StaffSession.staff)).where(StaffSession.token_hash == digest)
     )
     if row is None or row.expires_at <= now or not row.staff.active:
         return None
