@@ -46,7 +46,8 @@ export class ChatPanel {
     this.error.textContent = '';
     try {
       await this.send(text.slice(0, MAX_LENGTH));
-      this.input.value = '';
+      // The acknowledgement can take seconds: keep whatever was typed in the meantime.
+      if (this.input.value.trim() === text) this.input.value = '';
     } catch (err) {
       this.error.textContent = err.code === 'rate_limited' ? t('call.chatTooFast') : (err.serverMessage || errorMessage(err));
     } finally {

@@ -7,6 +7,7 @@
 
 import { ApiError, postJSON } from './api.js';
 import { h } from './dom.js';
+import { announce, isBusy, setBusy } from './forms.js';
 
 /**
  * Limits of a "good" connection; worse but connected is "limited". The echo peer (aiortc's VP8
@@ -255,23 +256,27 @@ export function renderConnectionTest(container, t, options = {}) {
     },
     show(outcome) {
       status.textContent = t('conntest.done');
-      verdict.replaceChildren(
-        h('p', { class: `conntest-result conntest-${outcome.verdict}` },
-          h('strong', {}, t('conntest.result', { verdict: t(`conntest.verdict.${outcome.verdict}`) }))),
-        h('p', {}, outcome.reason === 'failed' && outcome.message ? outcome.message : t(`conntest.reason.${outcome.reason}`)),
+      const resultText = t('conntest.result', { verdict: t(`conntest.verdict.${outcome.verdict}`) });
+      const reasonText = outcome.reason === 'failed' && outcome.message ? outcome.message : t(`conntest.reason.${outcome.reason}`);
+      verdict.replaceChildren(...[
+        h('p', { class: `conntest-result conntest-${outcome.verdict}` }, h('strong', {}, resultText)),
+        h('p', {}, reasonText),
         outcome.verdict === 'none' ? null : h('p', { class: 'muted' }, t('conntest.details', {
           rtt: formatNumber(outcome.rtt_ms),
           loss: formatNumber(outcome.loss === null ? null : outcome.loss * 100, 1),
           bitrate: formatNumber(outcome.bitrate_kbps),
         })),
         outcome.verdict !== 'none' && !outcome.stored ? h('p', { class: 'muted' }, t('conntest.notStored')) : null,
-      );
+      ].filter(Boolean));
       verdict.dataset.verdict = outcome.verdict;
       verdict.hidden = false;
+      // The verdict appears in a region that was hidden, which screen readers do not read out.
+      announce(`${resultText}. ${reasonText}`);
     },
     async run() {
-      if (!options.run) return null;
-      button.disabled = true;
+      if (!options.run || isBusy(button)) return null;
+      // aria-disabled, not disabled: a disabled button drops keyboard focus to <body>.
+      setBusy(button, true);
       verdict.hidden = true;
       ui.progress({ phase: 'connecting' });
       try {
@@ -279,7 +284,7 @@ export function renderConnectionTest(container, t, options = {}) {
         ui.show(outcome);
         return outcome;
       } finally {
-        button.disabled = false;
+        setBusy(button, false);
         button.textContent = t('conntest.again');
       }
     },
