@@ -224,6 +224,13 @@ async def test_countdown_pre_call_card_waiting_room_late_notice_and_the_citizens
         await expect(waiting).to_contain_text(WAITING_TEXT)
         await expect(citizen.get_by_test_id("waiting-status")).to_have_text(IN_WAITING_ROOM)
         await expect(citizen.get_by_test_id("checklist").locator("li")).to_have_text(checklist)
+        # A language switch carries the status line and the connection test along.
+        await citizen.get_by_role("button", name="English").click()
+        await expect(citizen.get_by_test_id("waiting-status")).to_have_text("Connected. Please keep this page open.")
+        await expect(citizen.get_by_test_id("conntest").locator("h3")).to_have_text("Connection test")
+        await citizen.get_by_role("button", name="Deutsch").click()
+        await expect(citizen.get_by_test_id("waiting-status")).to_have_text(IN_WAITING_ROOM)
+        await expect(citizen.get_by_test_id("conntest").locator("h3")).to_have_text("Verbindungstest")
         await expect(citizen.get_by_test_id("waiting-late")).to_be_hidden()
 
         # The clerk runs late: 08:06, past the start by more than five minutes.

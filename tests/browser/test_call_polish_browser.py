@@ -20,13 +20,14 @@ from vibue.clock import ManualClock
 MOUNT_CONNTEST = """
 async () => {
   const mod = await import('/static/js/connection-test.js');
-  const catalog = await (await fetch('/static/i18n/de.json')).json();
+  let catalog = await (await fetch('/static/i18n/de.json')).json();
+  window.useCatalog = async (lang) => { catalog = await (await fetch(`/static/i18n/${lang}.json`)).json(); };
   const t = (key, params = {}) => (catalog[key] ?? key)
     .replace(/\\{(\\w+)\\}/g, (m, name) => (name in params ? String(params[name]) : m));
   window.conntestRuns = 0;
   const container = document.createElement('div');
   (document.querySelector('main') || document.body).prepend(container);
-  mod.renderConnectionTest(container, t, {
+  window.conntestUi = mod.renderConnectionTest(container, t, {
     run: () => {
       window.conntestRuns += 1;
       return new Promise((resolve) => { window.finishTest = resolve; });
@@ -88,6 +89,24 @@ async def test_the_verdict_shows_no_stray_null_and_is_read_out(
         # The verdict and its reason reach screen readers through the page's polite live region.
         await expect(page.locator("#live-status")).to_have_text(re.compile(rf"^Ergebnis: {word}\. \S"))
     assert "Datenrate" not in await verdict.inner_text()  # "none" has no measurements
+    assert page_errors.errors == []
+
+
+async def test_a_language_switch_shows_the_same_result_in_the_new_language(
+    browser: Browser, base_url: str, page_errors: PageErrors
+) -> None:
+    page = await conntest_page(browser, base_url, page_errors)
+    await page.get_by_test_id("conntest-start").click()
+    await page.wait_for_function("window.finishTest !== undefined")
+    await page.evaluate(FINISH_ONCE, GOOD)
+    await expect(page.get_by_test_id("conntest-verdict")).to_contain_text("Ergebnis: gut")
+    await page.evaluate("async () => { await window.useCatalog('en'); window.conntestUi.retranslate(); }")
+    section = page.get_by_test_id("conntest")
+    await expect(section.locator("h3")).to_have_text("Connection test")
+    await expect(page.get_by_test_id("conntest-start")).to_have_text("Test again")
+    await expect(page.get_by_test_id("conntest-status")).to_have_text("The connection test is finished.")
+    await expect(page.get_by_test_id("conntest-verdict")).to_contain_text("Result: good")
+    assert "Ergebnis" not in await section.inner_text()
     assert page_errors.errors == []
 
 

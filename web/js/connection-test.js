@@ -231,47 +231,73 @@ function formatNumber(value, digits = 0) {
  * Build the connection-test section in `container`: heading, explanation, start button,
  * progress (aria-live) and the verdict. `t` translates (i18n.js). Clicking the button calls
  * `options.run()` (usually `() => runConnectionTest({token, stream, onProgress: ui.progress})`)
- * and shows what it resolves to. Returns {element, button, progress(p), show(result), run()}.
+ * and shows what it resolves to. Returns {element, button, progress(p), show(result), run(), retranslate()}.
  */
 export function renderConnectionTest(container, t, options = {}) {
   const headingId = `conntest-heading-${Math.random().toString(36).slice(2, 8)}`;
   const status = h('p', { class: 'conntest-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'conntest-status' });
   const verdict = h('div', { class: 'conntest-verdict', 'data-testid': 'conntest-verdict', hidden: true });
   const button = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'conntest-start' }, t('conntest.start'));
+  const heading = h('h3', { id: headingId }, t('conntest.heading'));
+  const intro = h('p', { class: 'hint' }, t('conntest.intro'));
   const element = h(
     'section',
     { class: 'conntest', 'aria-labelledby': headingId, 'data-testid': 'conntest' },
-    h('h3', { id: headingId }, t('conntest.heading')),
-    h('p', { class: 'hint' }, t('conntest.intro')),
+    heading,
+    intro,
     h('div', { class: 'actions' }, button),
     status,
     verdict,
   );
+  // What is on screen, so a language switch can show the same in the other language.
+  let statusKey = null;
+  let lastOutcome = null;
+  let ran = false;
+  const setStatus = (key) => {
+    statusKey = key;
+    status.textContent = t(key);
+  };
+  const texts = (outcome) => ({
+    result: t('conntest.result', { verdict: t(`conntest.verdict.${outcome.verdict}`) }),
+    reason: outcome.reason === 'failed' && outcome.message ? outcome.message : t(`conntest.reason.${outcome.reason}`),
+  });
+  const renderVerdict = (outcome) => {
+    const { result, reason } = texts(outcome);
+    verdict.replaceChildren(...[
+      h('p', { class: `conntest-result conntest-${outcome.verdict}` }, h('strong', {}, result)),
+      h('p', {}, reason),
+      outcome.verdict === 'none' ? null : h('p', { class: 'muted' }, t('conntest.details', {
+        rtt: formatNumber(outcome.rtt_ms),
+        loss: formatNumber(outcome.loss === null ? null : outcome.loss * 100, 1),
+        bitrate: formatNumber(outcome.bitrate_kbps),
+      })),
+      outcome.verdict !== 'none' && !outcome.stored ? h('p', { class: 'muted' }, t('conntest.notStored')) : null,
+    ].filter(Boolean));
+  };
 
   const ui = {
     element,
     button,
     progress({ phase }) {
-      status.textContent = t(`conntest.progress.${phase}`);
+      setStatus(`conntest.progress.${phase}`);
     },
     show(outcome) {
-      status.textContent = t('conntest.done');
-      const resultText = t('conntest.result', { verdict: t(`conntest.verdict.${outcome.verdict}`) });
-      const reasonText = outcome.reason === 'failed' && outcome.message ? outcome.message : t(`conntest.reason.${outcome.reason}`);
-      verdict.replaceChildren(...[
-        h('p', { class: `conntest-result conntest-${outcome.verdict}` }, h('strong', {}, resultText)),
-        h('p', {}, reasonText),
-        outcome.verdict === 'none' ? null : h('p', { class: 'muted' }, t('conntest.details', {
-          rtt: formatNumber(outcome.rtt_ms),
-          loss: formatNumber(outcome.loss === null ? null : outcome.loss * 100, 1),
-          bitrate: formatNumber(outcome.bitrate_kbps),
-        })),
-        outcome.verdict !== 'none' && !outcome.stored ? h('p', { class: 'muted' }, t('conntest.notStored')) : null,
-      ].filter(Boolean));
+      setStatus('conntest.done');
+      lastOutcome = outcome;
+      renderVerdict(outcome);
       verdict.dataset.verdict = outcome.verdict;
       verdict.hidden = false;
       // The verdict appears in a region that was hidden, which screen readers do not read out.
-      announce(`${resultText}. ${reasonText}`);
+      const { result, reason } = texts(outcome);
+      announce(`${result}. ${reason}`);
+    },
+    /** After a language switch: the same state in the new language, nothing read out again. */
+    retranslate() {
+      heading.textContent = t('conntest.heading');
+      intro.textContent = t('conntest.intro');
+      button.textContent = t(ran ? 'conntest.again' : 'conntest.start');
+      if (statusKey) status.textContent = t(statusKey);
+      if (lastOutcome && !verdict.hidden) renderVerdict(lastOutcome);
     },
     async run() {
       if (!options.run || isBusy(button)) return null;
@@ -285,6 +311,7 @@ export function renderConnectionTest(container, t, options = {}) {
         return outcome;
       } finally {
         setBusy(button, false);
+        ran = true;
         button.textContent = t('conntest.again');
       }
     },

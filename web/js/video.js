@@ -154,6 +154,8 @@ function showBeforeOpen() {
 // ---- camera and microphone (MediaCheck, precall.js) and the connection test ------------
 
 /** The connection test: a real WebRTC connection to the server's echo peer, with the preview's stream. */
+let connectionTest = null; // its UI, re-rendered on a language switch
+
 function setUpConnectionTest() {
   const container = $('#connection-test');
   if (container.childElementCount) return;
@@ -164,6 +166,7 @@ function setUpConnectionTest() {
       return runConnectionTest({ token, stream: media.stream, onProgress: (p) => ui.progress(p) });
     },
   });
+  connectionTest = ui;
 }
 
 // ---- identity code ---------------------------------------------------------------------
@@ -240,6 +243,13 @@ let waitingInfo = null;
 // still be starting) are kept and handed over, so no offer of the clerk gets lost.
 let earlySignals = [];
 
+/** The waiting room's status line; its data-i18n keeps it in the chosen language on a switch. */
+function waitingStatus(key) {
+  const line = $('#waiting-status');
+  line.dataset.i18n = key;
+  line.textContent = t(key);
+}
+
 function renderWaiting() {
   if (!waitingInfo) return;
   $('#waiting-since').textContent = waitingInfo.since ? t('video.waitingSince', { time: formatTime(waitingInfo.since) }) : '';
@@ -248,7 +258,7 @@ function renderWaiting() {
 
 function joinWaitingRoom(joinToken) {
   if (signaling) signaling.close();
-  $('#waiting-status').textContent = t('video.connecting');
+  waitingStatus('video.connecting');
   view = { name: 'waiting', render: renderWaiting };
   show(['precall', 'waiting-room'], { focus: '#waiting-heading' });
   signaling = connect({ joinToken });
@@ -267,7 +277,7 @@ function joinWaitingRoom(joinToken) {
       view = { name: 'waiting', render: renderWaiting };
       show(['precall', 'waiting-room'], { focus: '#waiting-heading' });
     }
-    $('#waiting-status').textContent = t('video.inWaitingRoom');
+    waitingStatus('video.inWaitingRoom');
     renderWaiting();
     if (payload.clerk_late && !wasLate) announce(t('video.waitingLate'));
   });
@@ -285,7 +295,7 @@ function joinWaitingRoom(joinToken) {
   });
   s.on('disconnected', ({ willReconnect }) => {
     if (view.name === 'waiting') {
-      $('#waiting-status').textContent = t(willReconnect ? 'video.reconnecting' : 'video.disconnected');
+      waitingStatus(willReconnect ? 'video.reconnecting' : 'video.disconnected');
     }
   });
   s.on('error', (err) => console.warn('signaling error', err));
@@ -417,6 +427,7 @@ async function main() {
   onLanguageChange(async () => {
     await loadAppointment({ quiet: true }); // server texts (concern, checklist) in the new language
     check.renderHelp();
+    if (connectionTest) connectionTest.retranslate();
     if (view && view.render) view.render();
   });
   if (!token) {
