@@ -283,6 +283,7 @@ class Signaling:
         # disconnect is already pending when this runs, so a still-connected sid is a fake one.
         if self.sio.manager.is_connected(sid, "/"):
             return
+        self.limiter.forget(sid)  # counters are per connection; this one is gone
         self.watchers.pop(sid, None)
         self.waiting.pop(sid, None)
         member = await self.member(sid)

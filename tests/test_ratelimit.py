@@ -47,3 +47,47 @@ def test_forwarded_for_counts_only_behind_a_trusted_proxy() -> None:
     assert proxied.client_key(request("10.0.0.2", "198.51.100.1")) != proxied.client_key(
         request("10.0.0.2", "198.51.100.2")
     )
+
+
+def test_the_clean_up_forgets_each_bucket_by_its_own_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flood of short-window hits must not wipe a client's hourly count (it once did)."""
+    monkeypatch.setattr("vibue.ratelimit.PRUNE_ABOVE", 10)
+    ticks = Ticks()
+    limiter = RateLimiter("secret", monotonic=ticks)
+    for _ in range(3):
+        limiter.hit("mails", "citizen", limit=3, window=3600)
+    ticks.now += 600
+    for n in range(20):  # distinct clients with a 2-second window: the clean-up runs
+        limiter.hit("events", f"socket-{n}", limit=100, window=2)
+    ticks.now += 3
+    for n in range(30):  # more clients later: the clean-up runs again
+        limiter.hit("events", f"later-{n}", limit=100, window=2)
+    with pytest.raises(RateLimited):
+        limiter.hit("mails", "citizen", limit=3, window=3600)
+    assert not [key for key in limiter._hits if key[1].startswith("socket-")]  # expired: forgotten
+
+
+def test_live_entries_do_not_make_every_hit_scan_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("vibue.ratelimit.PRUNE_ABOVE", 10)
+    limiter = RateLimiter("secret", monotonic=Ticks())
+    scans = 0
+    original = limiter._prune
+
+    def counting(now: float) -> None:
+        nonlocal scans
+        scans += 1
+        original(now)
+
+    monkeypatch.setattr(limiter, "_prune", counting)
+    for n in range(1000):  # all live: nothing can be forgotten
+        limiter.hit("events", f"socket-{n}", limit=100, window=60)
+    assert scans <= 8  # thresholds 10, 22, 46, ... not 990 scans
+
+
+def test_a_closed_connection_is_forgotten() -> None:
+    limiter = RateLimiter("secret", monotonic=Ticks())
+    limiter.hit("events", "sid-1", limit=1, window=60)
+    limiter.hit("chat", "sid-1", limit=1, window=60)
+    limiter.hit("events", "sid-2", limit=1, window=60)
+    limiter.forget("sid-1")
+    assert sorted(limiter._hits) == [("events", "sid-2")]

@@ -18,6 +18,8 @@ from aiohttp import web
 
 from vibue.errors import RateLimited
 
+PRUNE_ABOVE = 100_000
+
 
 class RateLimiter:
     def __init__(
@@ -25,8 +27,10 @@ class RateLimiter:
     ) -> None:
         self._secret = secret.encode()
         self._proxies = proxies
-        self._hits: dict[tuple[str, str], deque[float]] = {}
+        # (bucket, client) -> (that bucket's window, times of the hits within it)
+        self._hits: dict[tuple[str, str], tuple[float, deque[float]]] = {}
         self._now = monotonic
+        self._prune_above = PRUNE_ABOVE
 
     def client_address(self, request: web.Request) -> str:
         """The peer, or behind trusted proxies the right-most X-Forwarded-For hop they did not add."""
@@ -46,17 +50,29 @@ class RateLimiter:
     def hit(self, bucket: str, key: str, *, limit: int, window: float) -> None:
         """Count one event; raise RateLimited (429 with Retry-After) when the window is full."""
         now = self._now()
-        hits = self._hits.setdefault((bucket, key), deque())
+        _, hits = self._hits.setdefault((bucket, key), (window, deque()))
         while hits and hits[0] <= now - window:
             hits.popleft()
         if len(hits) >= limit:
             raise RateLimited(retry_after=max(1, math.ceil(hits[0] + window - now)))
         hits.append(now)
-        if len(self._hits) > 100_000:  # bounded memory under a flood of distinct clients
-            self._prune(now, window)
+        if len(self._hits) > self._prune_above:  # bounded memory under a flood of distinct clients
+            self._prune(now)
 
-    def _prune(self, now: float, window: float) -> None:
-        for bucket_key in [k for k, v in self._hits.items() if not v or v[-1] <= now - window]:
+    def _prune(self, now: float) -> None:
+        """Forget clients whose last hit has left their own bucket's window.
+
+        Each bucket by its own window: an hourly mail limit must not be forgotten because a
+        two-second event limit triggered the clean-up. If most entries are still live, the next
+        clean-up waits until there are twice as many, so a hit does not scan them all each time.
+        """
+        for bucket_key in [k for k, (window, hits) in self._hits.items() if not hits or hits[-1] <= now - window]:
+            del self._hits[bucket_key]
+        self._prune_above = max(PRUNE_ABOVE, 2 * len(self._hits))
+
+    def forget(self, key: str) -> None:
+        """Drop a client's counters in every bucket (a closed Socket.IO connection's id)."""
+        for bucket_key in [k for k in self._hits if k[1] == key]:
             del self._hits[bucket_key]
 
     def reset(self) -> None:
