@@ -16,9 +16,9 @@ from aiohttp import web
 
 import signaling
 from vibue.app import create_app
-from vibue.db import make_engine, migrate
-from vibue.policy import PolicyError
-from vibue.settings import Settings, SettingsError, help_text, load
+from vibue.compliance.policy import PolicyError
+from vibue.core.db import make_engine, migrate
+from vibue.core.settings import Settings, SettingsError, help_text, load
 
 USAGE = __doc__ or ""
 

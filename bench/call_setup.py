@@ -52,9 +52,9 @@ from bench.common import (
     serving_process,
     table,
 )
-from vibue import staff_sessions
-from vibue.db import make_engine, make_sessionmaker
+from vibue.core.db import make_engine, make_sessionmaker
 from vibue.models import Staff
+from vibue.staff import sessions as staff_sessions
 
 CALLS = 10
 WARMUP = 1  # one unmeasured call first: the browser's and the server's first-use costs stay out

@@ -33,10 +33,10 @@ from aiohttp import web
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from vibue import join_tokens
-from vibue.db import make_engine
+from vibue.core.db import make_engine
+from vibue.core.references import new_manage_token, new_reference, token_hash
 from vibue.models import Appointment, CallParticipant, Concern, Location, ServiceUnit
-from vibue.references import new_manage_token, new_reference, token_hash
+from vibue.video import join_tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -341,7 +341,7 @@ def baseline_app(database_url: str) -> web.Application:
     """Two handlers, no middleware: GET /read (SELECT 1), POST /write (one INSERT); /healthz = /read."""
 
     async def database(app: web.Application) -> AsyncIterator[None]:
-        # vibue.db.make_engine: the same pool and SQLite pragmas as ViBü, so both sides share the database setup.
+        # vibue.core.db.make_engine: the same pool and SQLite pragmas as ViBü, so both sides share the database setup.
         engine = make_engine(database_url)
         async with engine.begin() as connection:
             await connection.run_sync(BASELINE_TABLE.metadata.create_all)

@@ -44,9 +44,9 @@ from bench.common import (
     serving_process,
     table,
 )
-from vibue import staff_sessions
-from vibue.db import make_engine, make_sessionmaker
+from vibue.core.db import make_engine, make_sessionmaker
 from vibue.models import Staff
+from vibue.staff import sessions as staff_sessions
 
 ROOMS = 20
 WARMUP_ROUNDS = 5  # per pair, unmeasured, at the paced rate

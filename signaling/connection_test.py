@@ -20,15 +20,16 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
 from signaling.echo import ECHO, EchoPeers
-from vibue import booking, identity_codes
-from vibue.appkeys import CLOCK, ENDPOINTS, RATE_LIMITER, SESSIONS, SETTINGS
-from vibue.audit import record
-from vibue.errors import Invalid
+from vibue.booking import service as booking
+from vibue.core.audit import record
+from vibue.core.errors import Invalid
+from vibue.core.fields import Strict
 from vibue.models import CallParticipant
-from vibue.pages import dev_tools_enabled
-from vibue.routes.video import TEN_MINUTES, VIDEO
-from vibue.routing import PUBLIC, Routes, add_routes
-from vibue.schemas import Strict
+from vibue.video import identity_codes
+from vibue.video.routes import TEN_MINUTES, VIDEO
+from vibue.web.appkeys import CLOCK, ENDPOINTS, RATE_LIMITER, SESSIONS, SETTINGS
+from vibue.web.pages import dev_tools_enabled
+from vibue.web.routing import PUBLIC, Routes, add_routes
 
 routes = Routes("video")
 MAX_SDP = 60_000

@@ -20,7 +20,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
-from vibue.errors import DomainError, Invalid
+from vibue.core.errors import DomainError, Invalid
 
 log = logging.getLogger("vibue.signaling.echo")
 

@@ -1,7 +1,7 @@
 """Room and admission state, kept in the database so every server process sees the same room.
 
 One room per video appointment. Each function is one unit of work and returns plain data for
-the event layer to send; domain errors (vibue.errors) say why something is refused.
+the event layer to send; domain errors (vibue.core.errors) say why something is refused.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from vibue import interpreters
-from vibue.audit import record
-from vibue.errors import Conflict, Forbidden, NotFound
-from vibue.i18n import localized
-from vibue.identity_codes import CALL_STATUSES, is_open
-from vibue.lifecycle import transition
+from vibue.booking.lifecycle import transition
+from vibue.core.audit import record
+from vibue.core.errors import Conflict, Forbidden, NotFound
+from vibue.core.i18n import localized
 from vibue.models import Appointment, CallParticipant, Capacity, Staff
+from vibue.video import interpreters
+from vibue.video.identity_codes import CALL_STATUSES, is_open
 
 CALL_ROLES = ("clerk", "admin")
 OUTCOME_STATUS = {"completed": "completed", "no_show": "no_show", "on_site_needed": "completed"}

@@ -39,14 +39,15 @@ from signaling.payloads import (
     Signal,
 )
 from signaling.rooms import Member, participant_room, room_name
-from vibue import join_tokens, staff_sessions
-from vibue.appkeys import CLOCK, SESSIONS, SETTINGS
-from vibue.errors import DomainError
-from vibue.i18n import translate
-from vibue.locks import KeyedLocks
+from vibue.core.errors import DomainError
+from vibue.core.i18n import translate
+from vibue.core.locks import KeyedLocks
+from vibue.core.ratelimit import RateLimiter
+from vibue.core.references import token_hash
 from vibue.models import Staff
-from vibue.ratelimit import RateLimiter
-from vibue.references import token_hash
+from vibue.staff import sessions as staff_sessions
+from vibue.video import join_tokens
+from vibue.web.appkeys import CLOCK, SESSIONS, SETTINGS
 
 log = logging.getLogger("vibue.signaling")
 

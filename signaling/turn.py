@@ -13,7 +13,7 @@ import hmac
 from datetime import datetime, timedelta
 from typing import Any
 
-from vibue.settings import Settings
+from vibue.core.settings import Settings
 
 
 def credential(secret: str, user: str, expires: datetime) -> tuple[str, str]:

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from tests.booking_flow import confirmed_booking, identity_code_from_mail, offer
 from tests.helpers import post_json
 from tests.smtp import MailCatcher
-from vibue.appkeys import CLOCK, SESSIONS
 from vibue.models import Staff
 from vibue.seed import DEMO_STAFF
+from vibue.web.appkeys import CLOCK, SESSIONS
 
 
 def http(base_url: str) -> aiohttp.ClientSession:

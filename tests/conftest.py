@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tests import databases
 from tests.smtp import MailCatcher
-from vibue.clock import ManualClock
-from vibue.db import make_engine, make_sessionmaker
-from vibue.settings import Settings
+from vibue.core.clock import ManualClock
+from vibue.core.db import make_engine, make_sessionmaker
+from vibue.core.settings import Settings
 
 # Monday 30 November 2026, 07:00 in Heidelberg: before opening, a full week ahead.
 TEST_NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import asyncpg
 
-from vibue.db import make_engine, migrate
+from vibue.core.db import make_engine, migrate
 
 PG_ADMIN_DSN = os.environ.get("VIBUE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 # One template per test process, so parallel runs on one machine never drop each other's.

@@ -10,11 +10,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from vibue import totp
-from vibue.appkeys import CLOCK, SESSIONS
 from vibue.models import Staff
-from vibue.passwords import hash_password_sync
 from vibue.seed import DEMO_STAFF
+from vibue.staff import totp
+from vibue.staff.passwords import hash_password_sync
+from vibue.web.appkeys import CLOCK, SESSIONS
 
 # The in-process test client or a plain session against a served app: both take relative paths.
 Client = TestClient[Any, Any] | ClientSession

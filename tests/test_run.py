@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from vibue.paths import ROOT
+from vibue.core.paths import ROOT
 
 
 def free_port() -> int:

@@ -11,8 +11,27 @@ from collections.abc import AsyncIterator, Callable, Iterable
 
 from aiohttp import web
 
-from vibue import middleware, pages
-from vibue.appkeys import (
+from vibue.booking import routes as booking_routes
+from vibue.catalog import routes as catalog_routes
+from vibue.clerk import routes as clerk_routes
+from vibue.compliance.policy import load_policy
+from vibue.compliance.retention import retention_job
+from vibue.core.clock import Clock, SystemClock
+from vibue.core.db import make_engine, make_sessionmaker, migrate
+from vibue.core.locks import KeyedLocks
+from vibue.core.paths import project_path
+from vibue.core.ratelimit import RateLimiter
+from vibue.core.settings import Settings
+from vibue.devtools import routes as devtools_routes
+from vibue.mail.queue import MailQueue, mail_worker
+from vibue.mail.transports import make_transport
+from vibue.seed import seed_demo
+from vibue.staff import routes as staff_routes
+from vibue.staff.service import UnknownNames
+from vibue.video import interpreter_routes
+from vibue.video import routes as video_routes
+from vibue.web import config, health, middleware, openapi, pages
+from vibue.web.appkeys import (
     BOOKING_LOCKS,
     CLOCK,
     ENDPOINTS,
@@ -24,22 +43,23 @@ from vibue.appkeys import (
     SETTINGS,
     UNKNOWN_NAMES,
 )
-from vibue.clock import Clock, SystemClock
-from vibue.db import make_engine, make_sessionmaker, migrate
-from vibue.locks import KeyedLocks
-from vibue.mail.queue import MailQueue, mail_worker
-from vibue.mail.transports import make_transport
-from vibue.paths import project_path
-from vibue.policy import load_policy
-from vibue.ratelimit import RateLimiter
-from vibue.retention import retention_job
-from vibue.routes import ROUTE_GROUPS
-from vibue.routing import MAX_BODY_BYTES, add_routes
-from vibue.seed import seed_demo
-from vibue.settings import Settings
-from vibue.staff_auth import UnknownNames
+from vibue.web.routing import MAX_BODY_BYTES, Routes, add_routes
 
 log = logging.getLogger("vibue")
+
+# Every group of JSON endpoints, in the order they appear in the API description.
+ROUTE_GROUPS: list[Routes] = [
+    health.routes,
+    openapi.routes,
+    config.routes,
+    catalog_routes.routes,
+    booking_routes.routes,
+    video_routes.routes,
+    interpreter_routes.routes,
+    staff_routes.routes,
+    clerk_routes.routes,
+    devtools_routes.routes,
+]
 
 Setup = Callable[[web.Application], None]
 

@@ -13,10 +13,10 @@ import pyotp
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vibue.audit import record
+from vibue.core.audit import record
+from vibue.core.settings import Settings
 from vibue.models import Capacity, Closure, Concern, Location, OpeningHours, ServiceUnit, Staff
-from vibue.passwords import hash_password
-from vibue.settings import Settings
+from vibue.staff.passwords import hash_password
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 import signaling
 from tests import databases
 from vibue.app import create_app
-from vibue.clock import ManualClock
-from vibue.settings import Settings
+from vibue.core.clock import ManualClock
+from vibue.core.settings import Settings
 
 CHROMIUM = os.environ.get("VIBUE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -17,8 +17,8 @@ from tests.booking_flow import confirmed_booking, identity_code_from_mail, offer
 from tests.browser.conftest import CHROMIUM_ARGS, DESKTOP, PHONE, PageErrors, assert_no_horizontal_scroll, new_page
 from tests.browser.test_staff_browser import at_app_time, password_of, secret_of, sign_in
 from tests.smtp import MailCatcher
-from vibue.clock import ManualClock
-from vibue.settings import Settings
+from vibue.core.clock import ManualClock
+from vibue.core.settings import Settings
 
 START = "2026-11-30T08:00:00+01:00"  # booked at 07:00 by the test clock; the room opens at 07:45
 EMAIL = "erika@example.org"

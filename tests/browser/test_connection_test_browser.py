@@ -17,10 +17,10 @@ from tests.browser.conftest import PageErrors, assert_accessible, new_page
 from tests.calls import booked_video
 from tests.smtp import MailCatcher
 from vibue.app import create_app
-from vibue.appkeys import SESSIONS
-from vibue.clock import ManualClock
+from vibue.core.clock import ManualClock
+from vibue.core.settings import Settings
 from vibue.models import AuditEntry, CallParticipant
-from vibue.settings import Settings
+from vibue.web.appkeys import SESSIONS
 
 START = "2026-11-30T08:00:00+01:00"
 

@@ -11,8 +11,8 @@ from playwright.async_api import Browser, expect
 from tests.booking_flow import offer, reserve
 from tests.browser.conftest import PageErrors, new_page
 from tests.browser.test_staff_browser import secret_of
-from vibue.clock import ManualClock
-from vibue.settings import Settings
+from vibue.core.clock import ManualClock
+from vibue.core.settings import Settings
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from playwright.async_api import Browser, expect
 
 from tests.browser.conftest import PageErrors, new_page
 from tests.browser.test_staff_browser import at_app_time, password_of, secret_of, sign_in
-from vibue.clock import ManualClock
-from vibue.settings import Settings
+from vibue.core.clock import ManualClock
+from vibue.core.settings import Settings
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from tests.browser.conftest import DESKTOP, PHONE, PageErrors, assert_accessible
 from tests.browser.test_call_browser import book, citizen_reaches_waiting_room, clerk_admits, decodes_video
 from tests.browser.test_staff_browser import at_app_time
 from tests.smtp import MailCatcher
-from vibue.clock import ManualClock
-from vibue.settings import Settings
+from vibue.core.clock import ManualClock
+from vibue.core.settings import Settings
 
 
 @pytest.fixture

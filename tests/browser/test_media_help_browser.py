@@ -14,7 +14,7 @@ from tests.booking_flow import confirmed_booking, offer
 from tests.browser.conftest import PHONE, PageErrors, assert_accessible, new_page
 from tests.browser.test_staff_browser import at_app_time
 from tests.smtp import MailCatcher
-from vibue.clock import ManualClock
+from vibue.core.clock import ManualClock
 
 FAIL_WITH = """
 navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('simulated', '%s'));

@@ -11,10 +11,10 @@ from playwright.async_api import Browser, Page, Route, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import PHONE, PageErrors, assert_accessible, assert_no_horizontal_scroll, new_page
-from vibue.appkeys import SESSIONS
-from vibue.clock import ManualClock
+from vibue.core.clock import ManualClock
 from vibue.models import Staff
 from vibue.seed import DEMO_STAFF
+from vibue.web.appkeys import SESSIONS
 
 
 async def secret_of(app: web.Application, username: str) -> str:

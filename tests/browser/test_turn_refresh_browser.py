@@ -10,8 +10,8 @@ from playwright.async_api import Browser, Page
 from tests.browser.conftest import PageErrors
 from tests.browser.test_call_browser import KEEP_PEERS, LIVE_PEER, decodes_video, start_call
 from tests.smtp import MailCatcher
-from vibue.clock import ManualClock
-from vibue.settings import Settings
+from vibue.core.clock import ManualClock
+from vibue.core.settings import Settings
 
 TTL_SECONDS = 20
 

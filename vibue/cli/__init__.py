@@ -14,9 +14,9 @@ from typing import Any, TextIO
 
 from vibue.cli import capacity, closures, concerns, hours, locations, staff
 from vibue.cli.common import CliError, Command, Context, parse_interval, parse_weekday
-from vibue.clock import Clock, SystemClock
-from vibue.db import make_engine, make_sessionmaker, migrate
-from vibue.settings import Settings
+from vibue.core.clock import Clock, SystemClock
+from vibue.core.db import make_engine, make_sessionmaker, migrate
+from vibue.core.settings import Settings
 
 __all__ = ["CliError", "admin_main", "build_parser", "parse_interval", "parse_weekday", "run_admin"]
 

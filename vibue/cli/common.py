@@ -13,7 +13,7 @@ from typing import Any, Protocol, TextIO
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vibue import audit
+from vibue.core import audit
 from vibue.models import Concern, Location, ServiceUnit, Staff
 
 ACTOR = "admin-cli"

@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from vibue import passwords, staff_sessions, totp
 from vibue.cli.common import AddCommand, CliError, Context, get_staff, hhmm, read_password
 from vibue.models import ROLES, Capacity, Staff
+from vibue.staff import passwords, totp
+from vibue.staff import sessions as staff_sessions
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 SERVING_ROLES = ("clerk", "admin")

@@ -21,10 +21,10 @@ from aiohttp import web
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from vibue.appkeys import MAIL
-from vibue.clock import Clock
+from vibue.core.clock import Clock
 from vibue.mail.transports import MailRejectedError, MailTransport, recipient_of
 from vibue.models import QueuedMail
+from vibue.web.appkeys import MAIL
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import aiosmtplib
 
-from vibue.settings import Settings
+from vibue.core.settings import Settings
 
 
 def recipient_of(message: EmailMessage) -> str:

@@ -1,4 +1,4 @@
-"""Alembic environment: migrations always run on a connection handed in by vibue.db."""
+"""Alembic environment: migrations always run on a connection handed in by vibue.core.db."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from vibue.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through vibue.db.migrate (python run.py migrate)")
+    raise RuntimeError("run migrations through vibue.core.db.migrate (python run.py migrate)")
 
 context.configure(
     connection=connection,

@@ -1,0 +1,70 @@
+"""Domain errors. Raised anywhere in the core, translated once at the edge (vibue.web.middleware).
+
+`code` is stable and machine-readable; the human message comes from the message catalog
+(vibue/messages/*.json, key "error.<code>") in the caller's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, code: str | None = None, *, fields: dict[str, str] | None = None, **params: Any) -> None:
+        self.code = code or type(self).code
+        # field name -> message key (translated at the edge) or already-translated text
+        self.fields = fields or {}
+        self.params = params
+        super().__init__(self.code)
+
+
+class Invalid(DomainError):
+    status = 422
+    code = "invalid"
+
+
+class BadRequest(DomainError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int, code: str | None = None) -> None:
+        super().__init__(code, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class Locked(DomainError):
+    status = 423
+    code = "locked"

@@ -1,0 +1,176 @@
+"""Staff sign-in, authenticator enrolment, sign-out and "who am I"."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from vibue.models import Staff
+from vibue.staff import service as staff_auth
+from vibue.staff import sessions as staff_sessions
+from vibue.web.appkeys import CLOCK, RATE_LIMITER, SESSIONS, SETTINGS, UNKNOWN_NAMES
+from vibue.web.routing import PUBLIC, STAFF, Routes
+
+routes = Routes("staff")
+
+LOGIN_WINDOW_SECONDS = 15 * 60
+
+
+def _clean_code(value: str) -> str:
+    # Authenticator apps show "123 456"; people paste it like that.
+    code = value.replace(" ", "").strip()
+    if code and (len(code) != 6 or not code.isascii() or not code.isdigit()):
+        raise ValueError("field.code")
+    return code
+
+
+class LoginBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=60)
+    password: str = Field(min_length=1, max_length=200)
+    code: str = Field(default="", max_length=20, description='"" or the 6 digits from the authenticator app')
+
+    _code = field_validator("code")(_clean_code)
+
+
+class EnrolBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=1, max_length=200)
+    code: str = Field(min_length=1, max_length=20)
+
+    _code = field_validator("code")(_clean_code)
+
+
+class StaffOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+    @classmethod
+    def of(cls, staff: Staff) -> StaffOut:
+        return cls(id=staff.id, username=staff.username, display_name=staff.display_name, role=staff.role)
+
+
+class EnrolmentOut(BaseModel):
+    token: str = Field(description="Send back with the first code to POST /api/staff/enrol (valid 10 minutes).")
+    secret: str = Field(description="Base32 secret for typing into an authenticator app.")
+    otpauth_uri: str
+    qr_svg: str = Field(description="The otpauth URI as an inline SVG QR code.")
+
+
+class LoginResult(BaseModel):
+    staff: StaffOut | None = Field(default=None, description="Set when signed in.")
+    enrolment: EnrolmentOut | None = Field(default=None, description="Set when an authenticator must be set up first.")
+
+
+class Me(BaseModel):
+    staff: StaffOut
+
+
+def _limit(request: web.Request) -> None:
+    limiter = request.app[RATE_LIMITER]
+    limiter.hit(
+        "staff_login",
+        limiter.client_key(request),
+        limit=request.app[SETTINGS].rate_limit_logins,
+        window=LOGIN_WINDOW_SECONDS,
+    )
+
+
+async def _signed_in(request: web.Request, staff: Staff) -> web.Response:
+    """Open a session in its own unit of work and answer with the cookie set."""
+    settings = request.app[SETTINGS]
+    async with request.app[SESSIONS].begin() as session:
+        token = await staff_sessions.open_session(
+            session=session, staff=staff, now=request.app[CLOCK].now(), hours=settings.staff_session_hours
+        )
+    response = web.json_response(text=LoginResult(staff=StaffOut.of(staff)).model_dump_json())
+    response.set_cookie(
+        settings.cookie_name(staff_sessions.COOKIE),
+        token,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=settings.cookies_secure,
+        max_age=settings.staff_session_hours * 3600,
+    )
+    return response
+
+
+@routes.post(
+    "/api/staff/login",
+    roles=PUBLIC,
+    summary="Sign in with user name, password and one-time code (or start authenticator enrolment)",
+    body=LoginBody,
+    response=LoginResult,
+    errors=("invalid_credentials", "account_locked", "rate_limited"),
+)
+async def login(request: web.Request, body: LoginBody) -> web.StreamResponse | LoginResult:
+    _limit(request)
+    settings = request.app[SETTINGS]
+    async with request.app[SESSIONS].begin() as session:
+        outcome = await staff_auth.sign_in(
+            session=session,
+            username=body.username,
+            password=body.password,
+            code=body.code,
+            now=request.app[CLOCK].now(),
+            secret_key=settings.secret_key,
+            city_name=settings.city_name,
+            unknown_names=request.app[UNKNOWN_NAMES],
+        )
+    outcome.raise_error()  # after the commit: failures are counted and audited
+    if outcome.enrolment is not None:
+        e = outcome.enrolment
+        return LoginResult(
+            enrolment=EnrolmentOut(token=e.token, secret=e.secret, otpauth_uri=e.otpauth_uri, qr_svg=e.qr_svg)
+        )
+    assert outcome.staff is not None
+    return await _signed_in(request, outcome.staff)
+
+
+@routes.post(
+    "/api/staff/enrol",
+    roles=PUBLIC,
+    summary="Finish authenticator enrolment with its first code; signs in",
+    body=EnrolBody,
+    response=LoginResult,
+    errors=("enrolment_invalid", "code_invalid", "account_locked", "rate_limited"),
+)
+async def enrol(request: web.Request, body: EnrolBody) -> web.StreamResponse:
+    _limit(request)
+    async with request.app[SESSIONS].begin() as session:
+        outcome = await staff_auth.finish_enrolment(
+            session=session,
+            token=body.token,
+            code=body.code,
+            now=request.app[CLOCK].now(),
+            secret_key=request.app[SETTINGS].secret_key,
+        )
+    outcome.raise_error()
+    assert outcome.staff is not None
+    return await _signed_in(request, outcome.staff)
+
+
+@routes.post("/api/staff/logout", roles=STAFF, summary="Sign out this browser", status=204)
+async def logout(request: web.Request) -> web.StreamResponse:
+    staff = staff_auth.signed_in_staff(request)
+    settings = request.app[SETTINGS]
+    cookie_name = settings.cookie_name(staff_sessions.COOKIE)
+    async with request.app[SESSIONS].begin() as session:
+        await staff_auth.sign_out(
+            session=session,
+            staff=staff,
+            token=request.cookies.get(cookie_name, ""),
+            now=request.app[CLOCK].now(),
+        )
+    response = web.Response(status=204)
+    # A __Host- cookie is only replaced by one with the same attributes, Secure included.
+    response.del_cookie(cookie_name, path="/", secure=settings.cookies_secure, httponly=True, samesite="Strict")
+    return response
+
+
+@routes.get("/api/staff/me", roles=STAFF, summary="The signed-in staff member", response=Me)
+async def me(request: web.Request) -> Me:
+    return Me(staff=StaffOut.of(staff_auth.signed_in_staff(request)))

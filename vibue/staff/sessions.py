@@ -1,0 +1,51 @@
+"""Staff sign-in sessions: an opaque random cookie; the database keeps only its SHA-256."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from vibue.core.references import token_hash
+from vibue.models import Staff, StaffSession
+
+COOKIE = "vibue_staff"
+
+
+async def open_session(*, session: AsyncSession, staff: Staff, now: datetime, hours: int) -> str:
+    """Create a session for `staff` and return the cookie value (shown to the browser only)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        StaffSession(
+            token_hash=token_hash(token), staff_id=staff.id, created_at=now, expires_at=now + timedelta(hours=hours)
+        )
+    )
+    return token
+
+
+async def resolve(*, session: AsyncSession, token: str, now: datetime) -> Staff | None:
+    """The active staff member behind a cookie, or None when unknown, expired or deactivated."""
+    if not token or len(token) > 100:
+        return None
+    return await resolve_digest(session=session, digest=token_hash(token), now=now)
+
+
+async def resolve_digest(*, session: AsyncSession, digest: str, now: datetime) -> Staff | None:
+    """As resolve(), from the cookie's hash (what a long-lived socket keeps instead of the cookie)."""
+    row = await session.scalar(
+        select(StaffSession).options(joinedload(StaffSession.staff)).where(StaffSession.token_hash == digest)
+    )
+    if row is None or row.expires_at <= now or not row.staff.active:
+        return None
+    return row.staff
+
+
+async def close_session(*, session: AsyncSession, token: str) -> None:
+    await session.execute(delete(StaffSession).where(StaffSession.token_hash == token_hash(token)))
+
+
+async def close_all(*, session: AsyncSession, staff_id: int) -> None:
+    await session.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id))

@@ -1,0 +1,138 @@
+"""One-time identity codes: proof that the person at the pre-call page reads the booking's mailbox.
+
+Codes come from pyotp (a fresh random secret each time), are valid 10 minutes, single-use and
+bound to one appointment; a new code voids the previous one; 5 wrong entries void the code.
+Only an HMAC of the code is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vibue.booking.lifecycle import transition
+from vibue.core.audit import record
+from vibue.core.errors import Conflict, DomainError, Invalid
+from vibue.models import Appointment, CallParticipant, IdentityCode
+
+CODE_LIFETIME = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+OPENS_BEFORE = timedelta(minutes=15)
+CLOSES_AFTER = timedelta(minutes=30)
+CALL_STATUSES = ("confirmed", "checked_in", "in_call")
+
+
+def opens_at(appointment: Appointment) -> datetime:
+    return appointment.start_at - OPENS_BEFORE
+
+
+def is_open(appointment: Appointment, now: datetime) -> bool:
+    return opens_at(appointment) <= now <= appointment.end_at + CLOSES_AFTER
+
+
+def ensure_joinable(appointment: Appointment, now: datetime) -> None:
+    if appointment.channel != "video":
+        raise Conflict("not_a_video_appointment")
+    if appointment.status not in CALL_STATUSES:
+        raise Conflict("status_conflict", status=appointment.status)
+    if not is_open(appointment, now):
+        raise Conflict("video_not_open")
+
+
+def code_hash(secret: str, appointment_id: int, code: str) -> str:
+    return hmac.new(secret.encode(), f"identity:{appointment_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+async def issue_code(*, session: AsyncSession, appointment: Appointment, now: datetime, secret: str) -> str:
+    """Void any open code of the appointment, store a new one and return it (for the mail only)."""
+    ensure_joinable(appointment, now)
+    await session.execute(
+        update(IdentityCode)
+        .where(
+            IdentityCode.appointment_id == appointment.id,
+            IdentityCode.used_at.is_(None),
+            IdentityCode.voided_at.is_(None),
+        )
+        .values(voided_at=now)
+    )
+    plain = pyotp.HOTP(pyotp.random_base32(), digits=6).at(0)
+    code = IdentityCode(
+        appointment_id=appointment.id,
+        code_hash=code_hash(secret, appointment.id, plain),
+        created_at=now,
+        expires_at=now + CODE_LIFETIME,
+        attempts=0,
+    )
+    session.add(code)
+    record(
+        session=session,
+        at=now,
+        actor=f"citizen:{appointment.reference}",
+        action="identity_code.sent",
+        subject=f"appointment:{appointment.id}",
+    )
+    return plain
+
+
+@dataclass(frozen=True)
+class Verified:
+    participant: CallParticipant
+
+
+async def verify_code(
+    *, session: AsyncSession, appointment: Appointment, code: str, now: datetime, secret: str
+) -> Verified | DomainError:
+    """Check a code. Failures are returned, not raised, so the attempt counter commits with them."""
+    ensure_joinable(appointment, now)
+    current = await session.scalar(
+        select(IdentityCode)
+        .where(IdentityCode.appointment_id == appointment.id)
+        .order_by(IdentityCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    actor = f"citizen:{appointment.reference}"
+    subject = f"appointment:{appointment.id}"
+
+    def refused(error: DomainError) -> DomainError:
+        # Replays and late tries are audited too: they may be someone else's attempts.
+        record(session=session, at=now, actor=actor, action="identity_code.refused", subject=subject, reason=error.code)
+        return error
+
+    if current is None:
+        return refused(Invalid("identity_code_missing", fields={"code": "field.code_request_first"}))
+    if current.used_at is not None:
+        return refused(Conflict("identity_code_used"))
+    if current.voided_at is not None:
+        return refused(Conflict("identity_code_voided"))
+    if current.expires_at <= now:
+        return refused(Conflict("identity_code_expired"))
+    if not hmac.compare_digest(current.code_hash, code_hash(secret, appointment.id, code)):
+        current.attempts += 1
+        left = MAX_ATTEMPTS - current.attempts
+        record(session=session, at=now, actor=actor, action="identity_code.failed", subject=subject, left=left)
+        if left <= 0:
+            current.voided_at = now
+            return Conflict("identity_code_voided")
+        return Invalid("identity_code_wrong", fields={"code": "field.code_wrong"}, attempts_left=left)
+    current.used_at = now
+    participant = await session.scalar(
+        select(CallParticipant).where(
+            CallParticipant.appointment_id == appointment.id, CallParticipant.role == "citizen"
+        )
+    )
+    if participant is None:
+        participant = CallParticipant(appointment_id=appointment.id, role="citizen", state="waiting")
+        session.add(participant)
+    participant.code_verified_at = now
+    if appointment.status == "confirmed":
+        transition(appointment, "checked_in", now=now)
+    await session.flush()
+    record(session=session, at=now, actor=actor, action="identity_code.verified", subject=subject)
+    return Verified(participant)

@@ -1,0 +1,165 @@
+"""The edge: one place that turns errors into the JSON shape, checks CSRF, and sets security headers.
+
+Error shape for every 4xx/5xx answer under /api: {"error": {"code", "message", "fields"}}.
+Pages get a small German (or English) HTML page instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from vibue.staff import sessions as staff_sessions
+from vibue.web.appkeys import CLOCK, CURRENT_STAFF, REQUEST_ID, SESSIONS, SETTINGS
+from vibue.core.errors import DomainError, Forbidden, RateLimited
+from vibue.core.i18n import request_language, translate
+
+log = logging.getLogger("vibue.http")
+
+CSRF_COOKIE = "vibue_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# aiohttp's own HTTP errors, named like our domain codes.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_body(request: web.Request, code: str, fields: dict[str, str], params: dict[str, Any]) -> dict[str, Any]:
+    lang = request_language(request)
+    return {
+        "error": {
+            "code": code,
+            "message": translate(lang, f"error.{code}", **params),
+            "fields": {name: translate(lang, key, **params) for name, key in fields.items()},
+        }
+    }
+
+
+def error_response(
+    request: web.Request,
+    status: int,
+    code: str,
+    fields: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    body = error_body(request, code, fields or {}, params or {})
+    if is_api(request):
+        return web.json_response(body, status=status, headers=headers)
+    lang = request_language(request)
+    page = (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(translate(lang, 'page.error_title'))}</title>"
+        f'<link rel="stylesheet" href="/static/css/base.css"></head><body><main id="main" class="error-page">'
+        f"<h1>{html.escape(translate(lang, 'page.error_title'))}</h1>"
+        f"<p>{html.escape(body['error']['message'])}</p>"
+        f'<p><a href="/">{html.escape(translate(lang, "page.error_home"))}</a></p></main></body></html>'
+    )
+    return web.Response(text=page, status=status, content_type="text/html", headers=headers)
+
+
+def route_of(request: web.Request) -> str:
+    """The route pattern, not the path: paths can hold secrets (the token in a booking link)."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "(no route)"
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request[REQUEST_ID] = uuid.uuid4().hex[:12]
+    try:
+        return await handler(request)
+    except RateLimited as exc:
+        return error_response(
+            request, exc.status, exc.code, params=exc.params, headers={"Retry-After": str(exc.retry_after)}
+        )
+    except DomainError as exc:
+        return error_response(request, exc.status, exc.code, exc.fields, exc.params)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = HTTP_CODES.get(exc.status, "bad_request" if exc.status < 500 else "internal")
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return error_response(request, exc.status, code, headers=headers)
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        # Logged once, with the request id the user sees, never with the body (personal data).
+        log.exception("unhandled error request_id=%s %s %s", request[REQUEST_ID], request.method, route_of(request))
+        return error_response(request, 500, "internal", params={"request_id": request[REQUEST_ID]})
+
+
+@web.middleware
+async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Double-submit token: state changes must echo the vibue_csrf cookie in a header.
+
+    A cross-site page can neither read the cookie nor set the header; SameSite=Strict cookies and
+    the JSON-only bodies are two further walls.
+    """
+    routed = request.match_info.http_exception is None  # 404/405 speak for themselves
+    if routed and request.method not in SAFE_METHODS and is_api(request):
+        cookie = request.cookies.get(request.app[SETTINGS].cookie_name(CSRF_COOKIE), "")
+        header = request.headers.get(CSRF_HEADER, "")
+        if not cookie or not secrets.compare_digest(cookie.encode(), header.encode()):
+            raise Forbidden("csrf_failed")
+    return await handler(request)
+
+
+@web.middleware
+async def staff_session(request: web.Request, handler: Handler) -> web.StreamResponse:
+    token = request.cookies.get(request.app[SETTINGS].cookie_name(staff_sessions.COOKIE))
+    request[CURRENT_STAFF] = None
+    if token:
+        async with request.app[SESSIONS]() as session:
+            request[CURRENT_STAFF] = await staff_sessions.resolve(
+                session=session, token=token, now=request.app[CLOCK].now()
+            )
+    return await handler(request)
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: headers for every answer, static files included; hands out the CSRF cookie."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Booking links carry secrets in the path: never leak them to another site.
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if is_api(request):
+        response.headers.setdefault("Cache-Control", "no-store")
+    settings = request.app[SETTINGS]
+    if settings.cookies_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    csrf_cookie = settings.cookie_name(CSRF_COOKIE)
+    if not request.cookies.get(csrf_cookie):
+        # aiohttp renders response cookies before this signal runs, so the header is written directly.
+        # Not HttpOnly: the page's script must read the token to echo it in the X-CSRF-Token header.
+        cookie = f"{csrf_cookie}={secrets.token_urlsafe(24)}; Path=/; SameSite=Strict"
+        response.headers.add("Set-Cookie", cookie + ("; Secure" if settings.cookies_secure else ""))

@@ -1,0 +1,176 @@
+"""Endpoints that declare who may call them and what they take and give.
+
+One table of `Endpoint`s drives three things: the aiohttp routes, the role check on every call
+and the OpenAPI document. A route without a declared role set cannot be registered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from vibue.web.appkeys import CURRENT_STAFF
+from vibue.core.errors import BadRequest, Forbidden, Invalid, TooLarge, Unauthorized
+from vibue.core.i18n import DEFAULT, catalog
+
+PUBLIC = frozenset({"public"})
+STAFF = frozenset({"clerk", "support", "admin"})
+CLERK = frozenset({"clerk", "admin"})
+ADMIN = frozenset({"admin"})
+
+# The largest JSON body any endpoint accepts; larger bodies are refused before parsing.
+MAX_BODY_BYTES = 64 * 1024
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    roles: frozenset[str]
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[str, ...] = ()
+    dev_only: bool = False
+
+    @property
+    def public(self) -> bool:
+        return self.roles == PUBLIC
+
+
+@dataclass
+class Routes:
+    """A group of endpoints, filled by decorators in a routes module and added by the app factory."""
+
+    tag: str
+    endpoints: list[Endpoint] = field(default_factory=list)
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        roles: frozenset[str],
+        summary: str,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        errors: tuple[str, ...] = (),
+        dev_only: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.endpoints.append(
+                Endpoint(
+                    method, path, handler, roles, summary, self.tag, body, query, response, status, errors, dev_only
+                )
+            )
+            return handler
+
+        return register
+
+    def get(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kwargs)
+
+
+def current_role(request: web.Request) -> str | None:
+    staff = request.get(CURRENT_STAFF)
+    return None if staff is None else str(staff.role)
+
+
+def check_roles(endpoint: Endpoint, request: web.Request) -> None:
+    if endpoint.public:
+        return
+    role = current_role(request)
+    if role is None:
+        raise Unauthorized("not_signed_in")
+    if role not in endpoint.roles:
+        raise Forbidden("role_forbidden")
+
+
+def validation_fields(error: ValidationError) -> dict[str, str]:
+    """Field name -> message key (error.field.<pydantic type>), translated by the error middleware."""
+    fields: dict[str, str] = {}
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]) or "_body"
+        kind = item["type"]
+        # Our own validators raise ValueError("field.xyz"): use that key directly.
+        if kind == "value_error":
+            message = str(item.get("ctx", {}).get("error", ""))
+            fields.setdefault(name, message if message.startswith("field.") else "field.invalid")
+        else:
+            key = f"field.{kind}"
+            fields.setdefault(name, key if key in catalog(DEFAULT) else "field.invalid")
+    return fields
+
+
+async def read_json(request: web.Request) -> Any:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise TooLarge("body_too_large")
+    if request.content_type != "application/json":
+        raise BadRequest("json_required")
+    raw = await request.content.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise TooLarge("body_too_large")
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest("malformed_json") from None
+
+
+def parse_model(model: type[BaseModel], data: Any) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid("validation_failed", fields=validation_fields(exc)) from None
+
+
+def to_response(endpoint: Endpoint, result: Any) -> web.StreamResponse:
+    if isinstance(result, web.StreamResponse):
+        return result
+    if result is None:
+        return web.Response(status=204)
+    if isinstance(result, BaseModel):
+        return web.json_response(text=result.model_dump_json(), status=endpoint.status)
+    return web.json_response(result, status=endpoint.status)
+
+
+def wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        check_roles(endpoint, request)
+        kwargs: dict[str, Any] = {}
+        if endpoint.query is not None:
+            kwargs["query"] = parse_model(endpoint.query, dict(request.query))
+        if endpoint.body is not None:
+            kwargs["body"] = parse_model(endpoint.body, await read_json(request))
+        return to_response(endpoint, await endpoint.handler(request, **kwargs))
+
+    handle.__name__ = endpoint.handler.__name__
+    return handle
+
+
+def add_routes(app: web.Application, groups: list[Routes], *, development: bool) -> list[Endpoint]:
+    endpoints: list[Endpoint] = []
+    for group in groups:
+        for endpoint in group.endpoints:
+            if not endpoint.roles:
+                raise ValueError(f"{endpoint.method} {endpoint.path} declares no roles")
+            if endpoint.dev_only and not development:
+                continue  # development helpers do not exist at all in production
+            app.router.add_route(endpoint.method, endpoint.path, wrap(endpoint))
+            endpoints.append(endpoint)
+    return endpoints
