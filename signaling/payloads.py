@@ -6,8 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from vibue.core.fields import RowId
+
 MAX_EVENT_BYTES = 64 * 1024
-Id = Field(ge=1, le=2**31 - 1)
 
 
 class Payload(BaseModel):
@@ -19,15 +20,15 @@ class Empty(Payload):
 
 
 class RoomJoin(Payload):
-    appointment_id: int = Id
+    appointment_id: RowId
 
 
 class Admit(Payload):
-    appointment_id: int = Id
+    appointment_id: RowId
 
 
 class Deny(Payload):
-    appointment_id: int = Id
+    appointment_id: RowId
     reason: Literal["wrong_person", "too_early", "other"] = "other"
 
 
@@ -44,7 +45,7 @@ class Candidate(Payload):
 
 
 class Signal(Payload):
-    to: int = Id
+    to: RowId
     description: Description | None = None
     candidate: Candidate | None = None
     restart: bool = False

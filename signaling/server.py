@@ -44,6 +44,7 @@ from vibue.core.i18n import translate
 from vibue.core.locks import KeyedLocks
 from vibue.core.ratelimit import RateLimiter
 from vibue.core.references import token_hash
+from vibue.core.urls import public_url
 from vibue.models import Staff
 from vibue.staff import sessions as staff_sessions
 from vibue.video import join_tokens
@@ -479,7 +480,7 @@ class Signaling:
             invitation = await rooms.invite_interpreter(
                 session, staff=staff, appointment_id=member.appointment_id, now=self.now
             )
-        url = f"{self.app[SETTINGS].base_url.rstrip('/')}/dolmetschen/{invitation.secret}"
+        url = public_url(self.app[SETTINGS], f"/dolmetschen/{invitation.secret}")
         return {"ok": True, "url": url, "expires_at": invitation.expires_at.isoformat()}
 
     async def _staff_or_refuse(self, session: AsyncSession, sid: str) -> Staff:

@@ -9,17 +9,17 @@ from typing import Any
 from aiohttp import web
 
 from vibue.booking import service as booking
-from vibue.booking.service import Citizen, Context
-from vibue.core.fields import (
+from vibue.booking.schemas import (
     BookingCitizen,
     BookingConcern,
     BookingLocation,
     BookingOut,
-    Named,
     RescheduleIn,
     ReservationIn,
     ReservationOut,
 )
+from vibue.booking.service import Citizen, Context
+from vibue.core.fields import Named
 from vibue.core.i18n import localized
 from vibue.models import Appointment
 from vibue.web.appkeys import BOOKING_LOCKS, CLOCK, MAIL, RATE_LIMITER, SESSIONS, SETTINGS

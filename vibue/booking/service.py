@@ -30,6 +30,7 @@ from vibue.core.audit import record
 from vibue.core.errors import Conflict, NotFound
 from vibue.core.references import new_manage_token, new_reference, token_hash
 from vibue.core.settings import Settings
+from vibue.core.urls import public_url
 from vibue.mail.queue import MailQueue
 from vibue.models import Appointment, Closure, Location
 
@@ -56,7 +57,7 @@ class Context:
 
 
 def manage_url(settings: Settings, token: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/termin/{token}"
+    return public_url(settings, f"/termin/{token}")
 
 
 def confirm_url(settings: Settings, token: str) -> str:
@@ -65,7 +66,7 @@ def confirm_url(settings: Settings, token: str) -> str:
 
 def join_url(settings: Settings, appointment: Appointment, token: str) -> str | None:
     # The pre-call page: camera check, identity code, waiting room; it opens 15 minutes before the slot.
-    return f"{settings.base_url.rstrip('/')}/video/{token}" if appointment.channel == "video" else None
+    return public_url(settings, f"/video/{token}") if appointment.channel == "video" else None
 
 
 async def lock_location(*, session: AsyncSession, location_id: int) -> None:
@@ -338,6 +339,6 @@ def mail_data(
         city_name=ctx.settings.city_name,
         mail_from=ctx.settings.mail_from,
         lang=lang,
-        book_url=f"{ctx.settings.base_url.rstrip('/')}/buchen",
+        book_url=public_url(ctx.settings, "/buchen"),
         previous_start=previous_start,
     )

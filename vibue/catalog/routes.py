@@ -7,9 +7,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from vibue.catalog import service as catalog
-from vibue.catalog.slots import booking_window, free_slots, next_free_slot
-from vibue.core.errors import NotFound
-from vibue.core.fields import (
+from vibue.catalog.schemas import (
     ConcernOut,
     ConcernsOut,
     DayOut,
@@ -22,6 +20,8 @@ from vibue.core.fields import (
     UnitOut,
     UnitsOut,
 )
+from vibue.catalog.slots import booking_window, free_slots, next_free_slot
+from vibue.core.errors import NotFound
 from vibue.core.i18n import localized, request_language
 from vibue.web.appkeys import CLOCK, SESSIONS, SETTINGS
 from vibue.web.routing import PUBLIC, Routes

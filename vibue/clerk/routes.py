@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from vibue.booking import service as booking
 from vibue.core import audit
 from vibue.core.errors import NotFound
-from vibue.core.fields import Day, Named
+from vibue.core.fields import Day, Named, RowId
 from vibue.core.i18n import localized, request_language
 from vibue.models import Appointment, Capacity, Concern, Location, Staff
 from vibue.staff import service as staff_auth
@@ -72,8 +72,8 @@ class ClerkConcernsOut(BaseModel):
 
 class WalkInBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    concern_id: int = Field(ge=1, le=2**31 - 1)
-    location_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="Defaults to a location serving it.")
+    concern_id: RowId
+    location_id: RowId | None = Field(default=None, description="Defaults to a location serving it.")
 
 
 class WalkInOut(BaseModel):

@@ -20,6 +20,7 @@ from vibue.booking.mails import confirmation_mail
 from vibue.core.audit import record
 from vibue.core.errors import NotFound
 from vibue.core.references import new_manage_token, token_hash
+from vibue.core.urls import public_url
 from vibue.mail.transports import FileOutbox
 from vibue.models import Appointment, Concern, Location, ServiceUnit, Staff
 from vibue.seed import DEMO_STAFF
@@ -182,10 +183,9 @@ async def demo_call(request: web.Request) -> DemoCallOut:
         )
         reference = appointment.reference
     request.app[MAIL].wake()
-    base = settings.base_url.rstrip("/")
     return DemoCallOut(
         reference=reference,
-        video_url=f"{base}/video/{token}",
-        manage_url=f"{base}/termin/{token}",
+        video_url=public_url(settings, f"/video/{token}"),
+        manage_url=booking.manage_url(settings, token),
         start=start.astimezone(ZoneInfo(settings.timezone)),
     )
