@@ -19,6 +19,9 @@ from aiohttp import web
 from vibue.core.errors import RateLimited
 
 PRUNE_ABOVE = 100_000
+# The windows the limits in settings are counted over (their help lines name them).
+TEN_MINUTES = 600.0
+HOUR = 3600.0
 
 
 class RateLimiter:

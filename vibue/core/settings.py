@@ -58,6 +58,13 @@ class Settings:
     rate_limit_reservations: int = _setting(10, "Reservations one client may make per hour.")
     rate_limit_mails: int = _setting(20, "Mails one client may trigger per hour.")
     rate_limit_logins: int = _setting(30, "Sign-in attempts one client may make per 15 minutes.")
+    rate_limit_identity_codes: int = _setting(3, "Identity codes one video appointment may request per 10 minutes.")
+    rate_limit_identity_checks: int = _setting(30, "Identity code checks one client may make per 10 minutes.")
+    rate_limit_connection_tests: int = _setting(10, "Connection tests one client may start per 10 minutes.")
+    rate_limit_connection_test_results: int = _setting(
+        20, "Connection test results one client may report per 10 minutes."
+    )
+    rate_limit_interpreter_joins: int = _setting(20, "Interpreter joins one client may try per 10 minutes.")
     trusted_proxies: str = _setting(
         "", "Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client (rate limits)."
     )

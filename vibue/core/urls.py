@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from vibue.core.settings import Settings
 
+# The secret in a booking or invitation link, as route patterns match it.
+LINK_TOKEN = "{token:[A-Za-z0-9_-]{16,80}}"
+BOOKING_API = f"/api/bookings/{LINK_TOKEN}"
+VIDEO_API = f"/api/video/{LINK_TOKEN}"
+INTERPRETER_API = f"/api/interpreter/{LINK_TOKEN}"
+
 
 def public_url(settings: Settings, path: str) -> str:
     """The absolute link to `path` (which starts with "/"), whether or not base_url ends in a slash."""
