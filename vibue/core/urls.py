@@ -5,10 +5,10 @@ from __future__ import annotations
 from vibue.core.settings import Settings
 
 # The secret in a booking or invitation link, as route patterns match it.
-LINK_TOKEN = "{token:[A-Za-z0-9_-]{16,80}}"
-BOOKING_API = f"/api/bookings/{LINK_TOKEN}"
-VIDEO_API = f"/api/video/{LINK_TOKEN}"
-INTERPRETER_API = f"/api/interpreter/{LINK_TOKEN}"
+LINK_PATTERN = "{token:[A-Za-z0-9_-]{16,80}}"
+BOOKING_API = f"/api/bookings/{LINK_PATTERN}"
+VIDEO_API = f"/api/video/{LINK_PATTERN}"
+INTERPRETER_API = f"/api/interpreter/{LINK_PATTERN}"
 
 
 def public_url(settings: Settings, path: str) -> str:
