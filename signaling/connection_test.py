@@ -24,9 +24,10 @@ from vibue.booking import service as booking
 from vibue.core.audit import record
 from vibue.core.errors import Invalid
 from vibue.core.fields import Strict
+from vibue.core.ratelimit import TEN_MINUTES
+from vibue.core.urls import VIDEO_API as VIDEO
 from vibue.models import CallParticipant
 from vibue.video import identity_codes
-from vibue.video.routes import TEN_MINUTES, VIDEO
 from vibue.web.appkeys import CLOCK, ENDPOINTS, RATE_LIMITER, SESSIONS, SETTINGS
 from vibue.web.pages import dev_tools_enabled
 from vibue.web.routing import PUBLIC, Routes, add_routes

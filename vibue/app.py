@@ -27,8 +27,8 @@ from vibue.mail.queue import MailQueue, mail_worker
 from vibue.mail.transports import make_transport
 from vibue.seed import seed_demo
 from vibue.staff import routes as staff_routes
+from vibue.staff.middleware import staff_session
 from vibue.staff.service import UnknownNames
-from vibue.video import interpreter_routes
 from vibue.video import routes as video_routes
 from vibue.web import config, health, middleware, openapi, pages
 from vibue.web.appkeys import (
@@ -55,7 +55,6 @@ ROUTE_GROUPS: list[Routes] = [
     catalog_routes.routes,
     booking_routes.routes,
     video_routes.routes,
-    interpreter_routes.routes,
     staff_routes.routes,
     clerk_routes.routes,
     devtools_routes.routes,
@@ -82,7 +81,7 @@ async def database(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, *, clock: Clock | None = None, setups: Iterable[Setup] = ()) -> web.Application:
     """Build the app. Raises PolicyError or SettingsError when it must not start."""
     app = web.Application(
-        middlewares=[middleware.errors, middleware.csrf, middleware.staff_session],
+        middlewares=[middleware.errors, middleware.csrf, staff_session],
         client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings

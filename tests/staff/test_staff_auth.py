@@ -13,6 +13,8 @@ from aiohttp import DummyCookieJar
 from sqlalchemy import select
 
 from tests.helpers import DEFAULT_PASSWORD, STAFF_COOKIE, add_staff, cookie, csrf_headers, post_json, sign_in, sign_out
+from vibue.core.db import unit_of_work
+from vibue.core.errors import DomainError
 from vibue.core.i18n import translate
 from vibue.models import AuditEntry, Staff
 from vibue.seed import DEMO_STAFF
@@ -256,19 +258,22 @@ async def test_locked_refusals_still_verify_the_password(client, clock, settings
         names.fail("nobody", clock.now())
 
     async def attempt(username: str) -> int | None:
-        async with client.app[SESSIONS].begin() as session:
-            outcome = await staff_auth.sign_in(
-                session=session,
-                username=username,
-                password=PASSWORD,
-                code="",
-                now=clock.now(),
-                secret_key=settings.secret_key,
-                city_name=settings.city_name,
-                unknown_names=names,
-                verify=counting_verify,
-            )
-        return None if outcome.error is None else outcome.error.status
+        try:
+            async with unit_of_work(client.app[SESSIONS]) as session:
+                await staff_auth.sign_in(
+                    session=session,
+                    username=username,
+                    password=PASSWORD,
+                    code="",
+                    now=clock.now(),
+                    secret_key=settings.secret_key,
+                    city_name=settings.city_name,
+                    unknown_names=names,
+                    verify=counting_verify,
+                )
+        except DomainError as refused:
+            return refused.status
+        return None
 
     assert await attempt("clerk1") == 423
     assert await attempt("nobody") == 423

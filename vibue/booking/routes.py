@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from vibue.booking import service as booking
+from vibue.booking.context import Context
 from vibue.booking.schemas import (
     BookingCitizen,
     BookingConcern,
@@ -18,21 +19,17 @@ from vibue.booking.schemas import (
     ReservationIn,
     ReservationOut,
 )
-from vibue.booking.service import Citizen, Context
+from vibue.booking.service import Citizen
 from vibue.core.fields import Named
 from vibue.core.i18n import localized
 from vibue.models import Appointment
-from vibue.web.appkeys import BOOKING_LOCKS, CLOCK, MAIL, RATE_LIMITER, SESSIONS, SETTINGS
+from vibue.web.appkeys import BOOKING_LOCKS, RATE_LIMITER, SESSIONS, SETTINGS
 from vibue.web.routing import PUBLIC, Routes
 
 routes = Routes("booking")
 
 BOOKING = "/api/bookings/{token:[A-Za-z0-9_-]{16,80}}"
 HOUR = 3600.0
-
-
-def context(request: web.Request) -> Context:
-    return Context(now=request.app[CLOCK].now(), settings=request.app[SETTINGS], mail=request.app[MAIL])
 
 
 def limit(request: web.Request, *, reservation: bool = False) -> None:
@@ -84,7 +81,7 @@ def booking_out(appointment: Appointment, ctx: Context, token: str) -> BookingOu
 async def change(request: web.Request, operation: Callable[..., Awaitable[Appointment]], **args: Any) -> BookingOut:
     """Confirm, cancel or reschedule through the link's secret, in one unit of work; then send the mail."""
     limit(request)
-    ctx = context(request)
+    ctx = Context.of(request)
     token = request.match_info["token"]
     async with request.app[SESSIONS].begin() as session:
         appointment = await operation(session=session, ctx=ctx, token=token, **args)
@@ -104,7 +101,7 @@ async def change(request: web.Request, operation: Callable[..., Awaitable[Appoin
 )
 async def reserve(request: web.Request, body: ReservationIn) -> ReservationOut:
     limit(request, reservation=True)
-    ctx = context(request)
+    ctx = Context.of(request)
     async with request.app[BOOKING_LOCKS].hold(body.location_id), request.app[SESSIONS].begin() as session:
         appointment, _ = await booking.reserve(
             session=session,
@@ -134,7 +131,7 @@ async def reserve(request: web.Request, body: ReservationIn) -> ReservationOut:
     errors=("booking_not_found",),
 )
 async def show(request: web.Request) -> BookingOut:
-    ctx = context(request)
+    ctx = Context.of(request)
     token = request.match_info["token"]
     async with request.app[SESSIONS]() as session:
         appointment = await booking.find(session=session, token=token)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from vibue.booking.context import Context
 from vibue.booking.lifecycle import transition
 from vibue.booking.mails import (
     BookingMailData,
@@ -31,7 +31,6 @@ from vibue.core.errors import Conflict, NotFound
 from vibue.core.references import new_manage_token, new_reference, token_hash
 from vibue.core.settings import Settings
 from vibue.core.urls import public_url
-from vibue.mail.queue import MailQueue
 from vibue.models import Appointment, Closure, Location
 
 
@@ -41,19 +40,6 @@ class Citizen:
     email: str
     phone: str
     lang: str
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every booking operation needs besides the session: time, settings, the mail queue."""
-
-    now: datetime
-    settings: Settings
-    mail: MailQueue
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.settings.timezone)
 
 
 def manage_url(settings: Settings, token: str) -> str:
@@ -227,9 +213,8 @@ async def find(*, session: AsyncSession, token: str) -> Appointment:
 
 
 def expired(appointment: Appointment, now: datetime) -> bool:
-    return appointment.status == "reserved" and (
-        appointment.reserved_until is None or appointment.reserved_until <= now
-    )
+    """The reservation lapsed unconfirmed: to the citizen it is as good as cancelled."""
+    return appointment.lapsed(now)
 
 
 def can_change(appointment: Appointment, now: datetime) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vibue.models import HOLDING, Appointment, Capacity, Closure, Concern, Location, Staff
@@ -43,10 +43,7 @@ def booking_window(*, now: datetime, tz: ZoneInfo, lead_minutes: int, horizon_da
 
 def holding(now: datetime) -> ColumnElement[bool]:
     """SQL condition: the appointment keeps its slot (unconfirmed reservations only until they expire)."""
-    return or_(
-        Appointment.status.in_([status for status in HOLDING if status != "reserved"]),
-        and_(Appointment.status == "reserved", Appointment.reserved_until > now),
-    )
+    return and_(Appointment.status.in_(HOLDING), not_(Appointment.lapsed_at(now)))
 
 
 def serving(unit_id: int, location_id: int) -> Select[Capacity]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from vibue.core.errors import DomainError
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -50,6 +54,25 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def unit_of_work(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One transaction: committed when the block ends, rolled back when it raises.
+
+    The one way to "commit, then fail": a DomainError raised with `keeping_changes()` (a wrong code
+    counted, a refusal audited) commits what the block wrote, then reaches the caller.
+    """
+    kept: DomainError | None = None
+    async with maker.begin() as session:
+        try:
+            yield session
+        except DomainError as error:
+            if not error.keep_changes:
+                raise
+            kept = error
+    if kept is not None:
+        raise kept
 
 
 def alembic_config() -> Config:

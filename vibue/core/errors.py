@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 
 class DomainError(Exception):
     status = 400
     code = "invalid"
+    # Set by keeping_changes(): vibue.core.db.unit_of_work commits before the error goes on.
+    keep_changes = False
 
     def __init__(self, code: str | None = None, *, fields: dict[str, str] | None = None, **params: Any) -> None:
         self.code = code or type(self).code
@@ -19,6 +21,11 @@ class DomainError(Exception):
         self.fields = fields or {}
         self.params = params
         super().__init__(self.code)
+
+    def keeping_changes(self) -> Self:
+        """This refusal must not undo what led to it (an attempt counted, an audit entry): commit first."""
+        self.keep_changes = True
+        return self
 
 
 class Invalid(DomainError):

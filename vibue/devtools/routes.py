@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from vibue.booking import service as booking
+from vibue.booking.context import Context
 from vibue.booking.mails import confirmation_mail
 from vibue.core.audit import record
 from vibue.core.errors import NotFound
@@ -177,7 +178,7 @@ async def demo_call(request: web.Request) -> DemoCallOut:
         await session.flush()
         record(session=session, at=now, actor="dev", action="dev.demo_call", subject=f"appointment:{appointment.id}")
         await session.refresh(appointment, ["concern", "unit", "location"])
-        ctx = booking.Context(now=now, settings=settings, mail=request.app[MAIL])
+        ctx = Context(now=now, settings=settings, mail=request.app[MAIL])
         ctx.mail.enqueue(
             session=session, message=confirmation_mail(booking.mail_data(ctx, appointment, token), now=now)
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vibue.models.base import Base, UTCDateTime
@@ -59,3 +59,14 @@ class Appointment(Base):
     concern: Mapped[Concern] = relationship()
     unit: Mapped[ServiceUnit] = relationship()
     location: Mapped[Location] = relationship()
+
+    # The one rule for "the reservation lapsed": unconfirmed, and its hold ran out (decisions.md #3).
+    # Its Python and SQL forms side by side, so checks and filters (free slots, the clerk's day)
+    # cannot drift apart.
+    def lapsed(self, now: datetime) -> bool:
+        return self.status == "reserved" and (self.reserved_until is None or self.reserved_until <= now)
+
+    @classmethod
+    def lapsed_at(cls, now: datetime) -> ColumnElement[bool]:
+        """SQL condition: the appointment is a lapsed reservation at `now`."""
+        return and_(cls.status == "reserved", or_(cls.reserved_until.is_(None), cls.reserved_until <= now))

@@ -3,69 +3,18 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from vibue.core.db import unit_of_work
 from vibue.models import Staff
 from vibue.staff import service as staff_auth
 from vibue.staff import sessions as staff_sessions
+from vibue.staff.schemas import EnrolBody, EnrolmentOut, LoginBody, LoginResult, Me, StaffOut
 from vibue.web.appkeys import CLOCK, RATE_LIMITER, SESSIONS, SETTINGS, UNKNOWN_NAMES
-from vibue.web.routing import PUBLIC, STAFF, Routes
+from vibue.web.routing import PUBLIC, STAFF, Routes, signed_in_staff
 
 routes = Routes("staff")
 
 LOGIN_WINDOW_SECONDS = 15 * 60
-
-
-def _clean_code(value: str) -> str:
-    # Authenticator apps show "123 456"; people paste it like that.
-    code = value.replace(" ", "").strip()
-    if code and (len(code) != 6 or not code.isascii() or not code.isdigit()):
-        raise ValueError("field.code")
-    return code
-
-
-class LoginBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=60)
-    password: str = Field(min_length=1, max_length=200)
-    code: str = Field(default="", max_length=20, description='"" or the 6 digits from the authenticator app')
-
-    _code = field_validator("code")(_clean_code)
-
-
-class EnrolBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    token: str = Field(min_length=1, max_length=200)
-    code: str = Field(min_length=1, max_length=20)
-
-    _code = field_validator("code")(_clean_code)
-
-
-class StaffOut(BaseModel):
-    id: int
-    username: str
-    display_name: str
-    role: str
-
-    @classmethod
-    def of(cls, staff: Staff) -> StaffOut:
-        return cls(id=staff.id, username=staff.username, display_name=staff.display_name, role=staff.role)
-
-
-class EnrolmentOut(BaseModel):
-    token: str = Field(description="Send back with the first code to POST /api/staff/enrol (valid 10 minutes).")
-    secret: str = Field(description="Base32 secret for typing into an authenticator app.")
-    otpauth_uri: str
-    qr_svg: str = Field(description="The otpauth URI as an inline SVG QR code.")
-
-
-class LoginResult(BaseModel):
-    staff: StaffOut | None = Field(default=None, description="Set when signed in.")
-    enrolment: EnrolmentOut | None = Field(default=None, description="Set when an authenticator must be set up first.")
-
-
-class Me(BaseModel):
-    staff: StaffOut
 
 
 def _limit(request: web.Request) -> None:
@@ -109,7 +58,8 @@ async def _signed_in(request: web.Request, staff: Staff) -> web.Response:
 async def login(request: web.Request, body: LoginBody) -> web.StreamResponse | LoginResult:
     _limit(request)
     settings = request.app[SETTINGS]
-    async with request.app[SESSIONS].begin() as session:
+    # Refusals are raised after the commit: failures are counted and audited.
+    async with unit_of_work(request.app[SESSIONS]) as session:
         outcome = await staff_auth.sign_in(
             session=session,
             username=body.username,
@@ -120,7 +70,6 @@ async def login(request: web.Request, body: LoginBody) -> web.StreamResponse | L
             city_name=settings.city_name,
             unknown_names=request.app[UNKNOWN_NAMES],
         )
-    outcome.raise_error()  # after the commit: failures are counted and audited
     if outcome.enrolment is not None:
         e = outcome.enrolment
         return LoginResult(
@@ -140,7 +89,7 @@ async def login(request: web.Request, body: LoginBody) -> web.StreamResponse | L
 )
 async def enrol(request: web.Request, body: EnrolBody) -> web.StreamResponse:
     _limit(request)
-    async with request.app[SESSIONS].begin() as session:
+    async with unit_of_work(request.app[SESSIONS]) as session:
         outcome = await staff_auth.finish_enrolment(
             session=session,
             token=body.token,
@@ -148,14 +97,13 @@ async def enrol(request: web.Request, body: EnrolBody) -> web.StreamResponse:
             now=request.app[CLOCK].now(),
             secret_key=request.app[SETTINGS].secret_key,
         )
-    outcome.raise_error()
     assert outcome.staff is not None
     return await _signed_in(request, outcome.staff)
 
 
 @routes.post("/api/staff/logout", roles=STAFF, summary="Sign out this browser", status=204)
 async def logout(request: web.Request) -> web.StreamResponse:
-    staff = staff_auth.signed_in_staff(request)
+    staff = signed_in_staff(request)
     settings = request.app[SETTINGS]
     cookie_name = settings.cookie_name(staff_sessions.COOKIE)
     async with request.app[SESSIONS].begin() as session:
@@ -173,4 +121,4 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/api/staff/me", roles=STAFF, summary="The signed-in staff member", response=Me)
 async def me(request: web.Request) -> Me:
-    return Me(staff=StaffOut.of(staff_auth.signed_in_staff(request)))
+    return Me(staff=StaffOut.of(signed_in_staff(request)))

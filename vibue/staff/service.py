@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiohttp import web
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +23,6 @@ from vibue.core.errors import DomainError, Locked, Unauthorized
 from vibue.models import Staff
 from vibue.staff import passwords, totp
 from vibue.staff import sessions as staff_sessions
-from vibue.web.appkeys import CURRENT_STAFF
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -48,23 +46,13 @@ class Enrolment:
 
 @dataclass(frozen=True)
 class Outcome:
-    """Exactly one of: signed in (`staff`), enrolment needed (`enrolment`), refused (`error`)."""
+    """Exactly one of: signed in (`staff`) or enrolment needed (`enrolment`).
+
+    Refusals are raised with keeping_changes(): failures must be counted and audited.
+    """
 
     staff: Staff | None = None
     enrolment: Enrolment | None = None
-    error: DomainError | None = None
-
-    def raise_error(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-
-def signed_in_staff(request: web.Request) -> Staff:
-    """The staff member behind this request; only for endpoints whose role set excludes the public."""
-    staff: Staff | None = request.get(CURRENT_STAFF)
-    if staff is None:
-        raise Unauthorized("not_signed_in")
-    return staff
 
 
 def actor(staff: Staff | None) -> str:
@@ -216,13 +204,13 @@ async def _fail(*, session: AsyncSession, staff: Staff, now: datetime, reason: s
         )
 
 
-def _refuse_locked(*, session: AsyncSession, staff: Staff | None, now: datetime) -> Outcome:
+def _refuse_locked(*, session: AsyncSession, staff: Staff | None, now: datetime) -> DomainError:
     """Audit a refused attempt on a locked account (or locked unknown name) and say so."""
     subject = "" if staff is None else actor(staff)
     audit.record(
         session=session, at=now, actor="anonymous", action="staff.sign_in_refused", subject=subject, reason="locked"
     )
-    return Outcome(error=Locked("account_locked"))
+    return Locked("account_locked").keeping_changes()
 
 
 async def _accept_step(*, session: AsyncSession, staff: Staff, step: int) -> bool:
@@ -289,19 +277,19 @@ async def sign_in(
     password_ok = await verify(passwords.DUMMY_HASH if staff is None else staff.password_hash, password)
     if staff is None:
         if unknown_names.is_locked(username, now):
-            return _refuse_locked(session=session, staff=None, now=now)
+            raise _refuse_locked(session=session, staff=None, now=now)
         reason = "unknown_user" if found is None else "inactive"
         audit.record(session=session, at=now, actor="anonymous", action="staff.sign_in_failed", reason=reason)
         if unknown_names.fail(username, now):
             audit.record(
                 session=session, at=now, actor="system", action="staff.locked", reason=reason, minutes=LOCK_MINUTES
             )
-        return Outcome(error=Unauthorized("invalid_credentials"))
+        raise Unauthorized("invalid_credentials").keeping_changes()
     if is_locked(staff, now):
-        return _refuse_locked(session=session, staff=staff, now=now)
+        raise _refuse_locked(session=session, staff=staff, now=now)
     if not password_ok:
         await _fail(session=session, staff=staff, now=now, reason="wrong_password")
-        return Outcome(error=Unauthorized("invalid_credentials"))
+        raise Unauthorized("invalid_credentials").keeping_changes()
     if not staff.totp_enrolled:
         return Outcome(
             enrolment=await start_enrolment(
@@ -311,7 +299,7 @@ async def sign_in(
     refused = await _check_code(session=session, staff=staff, code=code, now=now)
     if refused is not None:
         await _fail(session=session, staff=staff, now=now, reason=refused)
-        return Outcome(error=Unauthorized("invalid_credentials"))
+        raise Unauthorized("invalid_credentials").keeping_changes()
     await _succeed(session=session, staff=staff, now=now, action="staff.signed_in")
     return Outcome(staff=staff)
 
@@ -343,13 +331,13 @@ async def finish_enrolment(*, session: AsyncSession, token: str, code: str, now:
         or not enrolment_token_valid(token, secret_key=secret_key, staff=staff, now=now)
     ):
         audit.record(session=session, at=now, actor="anonymous", action="staff.enrolment_failed", reason="token")
-        return Outcome(error=Unauthorized("enrolment_invalid"))
+        raise Unauthorized("enrolment_invalid").keeping_changes()
     if is_locked(staff, now):
-        return _refuse_locked(session=session, staff=staff, now=now)
+        raise _refuse_locked(session=session, staff=staff, now=now)
     reason = await _check_code(session=session, staff=staff, code=code, now=now)
     if reason is not None:
         await _fail(session=session, staff=staff, now=now, reason=f"enrolment_{reason}")
-        return Outcome(error=Unauthorized("code_invalid"))
+        raise Unauthorized("code_invalid").keeping_changes()
     staff.totp_enrolled = True
     await _succeed(session=session, staff=staff, now=now, action="staff.enrolled")
     audit.record(session=session, at=now, actor=actor(staff), action="staff.signed_in", subject=actor(staff))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
@@ -80,15 +79,13 @@ async def issue_code(*, session: AsyncSession, appointment: Appointment, now: da
     return plain
 
 
-@dataclass(frozen=True)
-class Verified:
-    participant: CallParticipant
-
-
 async def verify_code(
     *, session: AsyncSession, appointment: Appointment, code: str, now: datetime, secret: str
-) -> Verified | DomainError:
-    """Check a code. Failures are returned, not raised, so the attempt counter commits with them."""
+) -> CallParticipant:
+    """Check a code and admit its holder to the waiting room.
+
+    Refusals are raised with keeping_changes(): the attempt counter and the audit must commit.
+    """
     ensure_joinable(appointment, now)
     current = await session.scalar(
         select(IdentityCode)
@@ -103,24 +100,24 @@ async def verify_code(
     def refused(error: DomainError) -> DomainError:
         # Replays and late tries are audited too: they may be someone else's attempts.
         record(session=session, at=now, actor=actor, action="identity_code.refused", subject=subject, reason=error.code)
-        return error
+        return error.keeping_changes()
 
     if current is None:
-        return refused(Invalid("identity_code_missing", fields={"code": "field.code_request_first"}))
+        raise refused(Invalid("identity_code_missing", fields={"code": "field.code_request_first"}))
     if current.used_at is not None:
-        return refused(Conflict("identity_code_used"))
+        raise refused(Conflict("identity_code_used"))
     if current.voided_at is not None:
-        return refused(Conflict("identity_code_voided"))
+        raise refused(Conflict("identity_code_voided"))
     if current.expires_at <= now:
-        return refused(Conflict("identity_code_expired"))
+        raise refused(Conflict("identity_code_expired"))
     if not hmac.compare_digest(current.code_hash, code_hash(secret, appointment.id, code)):
         current.attempts += 1
         left = MAX_ATTEMPTS - current.attempts
         record(session=session, at=now, actor=actor, action="identity_code.failed", subject=subject, left=left)
         if left <= 0:
             current.voided_at = now
-            return Conflict("identity_code_voided")
-        return Invalid("identity_code_wrong", fields={"code": "field.code_wrong"}, attempts_left=left)
+            raise Conflict("identity_code_voided").keeping_changes()
+        raise Invalid("identity_code_wrong", fields={"code": "field.code_wrong"}, attempts_left=left).keeping_changes()
     current.used_at = now
     participant = await session.scalar(
         select(CallParticipant).where(
@@ -135,4 +132,4 @@ async def verify_code(
         transition(appointment, "checked_in", now=now)
     await session.flush()
     record(session=session, at=now, actor=actor, action="identity_code.verified", subject=subject)
-    return Verified(participant)
+    return participant

@@ -131,18 +131,6 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
-@web.middleware
-async def staff_session(request: web.Request, handler: Handler) -> web.StreamResponse:
-    token = request.cookies.get(request.app[SETTINGS].cookie_name(staff_sessions.COOKIE))
-    request[CURRENT_STAFF] = None
-    if token:
-        async with request.app[SESSIONS]() as session:
-            request[CURRENT_STAFF] = await staff_sessions.resolve(
-                session=session, token=token, now=request.app[CLOCK].now()
-            )
-    return await handler(request)
-
-
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare: headers for every answer, static files included; hands out the CSRF cookie."""
     response.headers.setdefault("Content-Security-Policy", CSP)

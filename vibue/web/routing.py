@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from vibue.models import Staff
 from vibue.web.appkeys import CURRENT_STAFF
 from vibue.core.errors import BadRequest, Forbidden, Invalid, TooLarge, Unauthorized
 from vibue.core.i18n import DEFAULT, catalog
@@ -90,6 +91,14 @@ class Routes:
 def current_role(request: web.Request) -> str | None:
     staff = request.get(CURRENT_STAFF)
     return None if staff is None else str(staff.role)
+
+
+def signed_in_staff(request: web.Request) -> Staff:
+    """The staff member behind this request; only for endpoints whose role set excludes the public."""
+    staff: Staff | None = request.get(CURRENT_STAFF)
+    if staff is None:
+        raise Unauthorized("not_signed_in")
+    return staff
 
 
 def check_roles(endpoint: Endpoint, request: web.Request) -> None:
