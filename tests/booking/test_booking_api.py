@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from sqlalchemy import update
 
 from tests.booking_flow import free_starts, get_json, offer, reservation, reserve, slots, token_from_mail
 from tests.helpers import post_json
 from tests.smtp import MailCatcher, links, text_body
 from vibue.core.clock import ManualClock
+from vibue.models import Concern
+from vibue.web.appkeys import SESSIONS
 
 MONDAY_8 = "2026-11-30T08:00:00+01:00"
 MONDAY_815 = "2026-11-30T08:15:00+01:00"
@@ -176,3 +179,20 @@ async def test_reschedule_mail_names_the_old_time_and_cancel_mail_offers_to_book
     await post_json(client, f"/api/bookings/{token}/cancel")
     cancelled = (await mail_catcher.receive("erika@example.org", count=4))[3]
     assert any(link.endswith("/buchen") for link in links(cancelled))
+
+
+async def test_english_booking_without_english_texts_gets_the_german_ones_by_mail(
+    client: TestClient[Any, Any], mail_catcher: MailCatcher
+) -> None:
+    # The mail follows the same rule as the pages (vibue.core.i18n.localized): English where the
+    # concern has English texts, German where they are empty, never a blank line.
+    o = await offer(client)
+    async with client.app[SESSIONS].begin() as session:
+        await session.execute(update(Concern).where(Concern.id == o.concern_id).values(name_en="", checklist_en=[]))
+    response = await post_json(client, "/api/reservations", reservation(o, MONDAY_8, lang="en"))
+    assert response.status == 201, await response.text()
+    await token_from_mail(mail_catcher, "erika@example.org")
+    body = text_body(mail_catcher.inbox[0])
+    assert "Service: An- und Ummeldung innerhalb Heidelbergs" in body.splitlines()
+    assert "Please have ready:" in body.splitlines()
+    assert "- Personalausweis oder Reisepass" in body.splitlines()

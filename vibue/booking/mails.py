@@ -1,7 +1,8 @@
 """Booking mails: plain text (plus a simple HTML twin) with an .ics attachment, German by default.
 
 The functions take plain data (BookingMailData), not ORM objects: the booking service decides
-what goes into a mail, this module only decides how it reads. Texts come from vibue.mail.templates.
+what goes into a mail, this module only decides how it reads. Texts are the mail.* keys of the
+one server catalog (vibue.core.i18n, messages/mail.<lang>.json), with its German fallback.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from zoneinfo import ZoneInfo
 
+from vibue.core.i18n import language, translate
 from vibue.mail import ics
-from vibue.mail.templates import MONTHS, WEEKDAYS, language, text
 
 # SEQUENCE must grow with every update of a calendar entry. The appointment has no counter, so by
 # default it is the number of seconds since this epoch at the time the mail is composed.
@@ -60,14 +61,13 @@ class BookingMailData:
 
 def format_datetime_local(moment: datetime, timezone: str, lang: str) -> str:
     """'Montag, 30. November 2026, 09:00 Uhr' (de) or 'Monday, 30 November 2026, 09:00' (en), without the locale."""
-    lang = language(lang)
     local = moment.astimezone(ZoneInfo(timezone))
-    return text(
+    return translate(
         lang,
-        "format.datetime",
-        weekday=WEEKDAYS[lang][local.weekday()],
+        "mail.format.datetime",
+        weekday=translate(lang, f"mail.weekday.{local.isoweekday()}"),
         day=local.day,
-        month=MONTHS[lang][local.month - 1],
+        month=translate(lang, f"mail.month.{local.month}"),
         year=local.year,
         time=f"{local:%H:%M}",
     )
@@ -75,13 +75,13 @@ def format_datetime_local(moment: datetime, timezone: str, lang: str) -> str:
 
 def format_time_local(moment: datetime, timezone: str, lang: str) -> str:
     """'09:15 Uhr' (de) or '09:15' (en)."""
-    return text(language(lang), "format.time", time=f"{moment.astimezone(ZoneInfo(timezone)):%H:%M}")
+    return translate(lang, "mail.format.time", time=f"{moment.astimezone(ZoneInfo(timezone)):%H:%M}")
 
 
 def format_slot(start: datetime, end: datetime, timezone: str, lang: str) -> str:
-    return text(
+    return translate(
         lang,
-        "format.slot",
+        "mail.format.slot",
         start=format_datetime_local(start, timezone, lang),
         end=format_time_local(end, timezone, lang),
     )
@@ -133,25 +133,25 @@ def _one_line(value: str) -> str:
 
 def _greeting(body: _Body, data: BookingMailData, lang: str) -> None:
     name = _one_line(data.citizen_name)
-    body.para(text(lang, "greeting", name=name) if name else text(lang, "greeting.anonymous"))
+    body.para(translate(lang, "mail.greeting", name=name) if name else translate(lang, "mail.greeting.anonymous"))
 
 
 def _details(body: _Body, data: BookingMailData, lang: str) -> None:
     lines = [
-        text(lang, "label.reference", reference=data.reference),
-        text(lang, "label.concern", concern=data.concern_name),
-        text(lang, "label.when", when=format_slot(data.start, data.end, data.timezone, lang)),
-        text(lang, "label.channel", channel=text(lang, f"channel.{_channel(data)}")),
+        translate(lang, "mail.label.reference", reference=data.reference),
+        translate(lang, "mail.label.concern", concern=data.concern_name),
+        translate(lang, "mail.label.when", when=format_slot(data.start, data.end, data.timezone, lang)),
+        translate(lang, "mail.label.channel", channel=translate(lang, f"mail.channel.{_channel(data)}")),
     ]
     if _channel(data) == "on_site":
-        lines.append(text(lang, "label.location", location=_place(data)))
+        lines.append(translate(lang, "mail.label.location", location=_place(data)))
     body.para(*lines)
 
 
 def _video(body: _Body, data: BookingMailData, lang: str) -> None:
     if _channel(data) == "video" and data.join_url:
-        body.link(text(lang, "video.join"), data.join_url)
-        body.para(text(lang, "video.opens"))
+        body.link(translate(lang, "mail.video.join"), data.join_url)
+        body.para(translate(lang, "mail.video.opens"))
 
 
 def _channel(data: BookingMailData) -> str:
@@ -163,7 +163,7 @@ def _place(data: BookingMailData) -> str:
 
 
 def _closing(body: _Body, data: BookingMailData, lang: str) -> None:
-    body.para(text(lang, "closing", city=data.city_name))
+    body.para(translate(lang, "mail.closing", city=data.city_name))
 
 
 def _sequence(data: BookingMailData, now: datetime) -> int:
@@ -173,16 +173,16 @@ def _sequence(data: BookingMailData, now: datetime) -> int:
 
 
 def _calendar(data: BookingMailData, lang: str, *, method: str, status: str, now: datetime) -> bytes:
-    summary = text(lang, "ics.summary", concern=data.concern_name, city=data.city_name)
+    summary = translate(lang, "mail.ics.summary", concern=data.concern_name, city=data.city_name)
     if _channel(data) == "video":
-        location = text(lang, "ics.video_location")
+        location = translate(lang, "mail.ics.video_location")
         link = data.join_url or data.manage_url
     else:
         location = _place(data)
         link = data.manage_url
-    description_lines = [text(lang, "ics.reference", reference=data.reference)]
+    description_lines = [translate(lang, "mail.ics.reference", reference=data.reference)]
     if data.checklist and status != "CANCELLED":
-        description_lines += ["", text(lang, "checklist.title"), *(f"- {item}" for item in data.checklist)]
+        description_lines += ["", translate(lang, "mail.checklist.title"), *(f"- {item}" for item in data.checklist)]
     description_lines += ["", link]
     return ics.build_ics(
         reference=data.reference,
@@ -195,10 +195,10 @@ def _calendar(data: BookingMailData, lang: str, *, method: str, status: str, now
         summary=summary,
         location=location,
         description="\n".join(description_lines),
-        organizer=(text(lang, "sender.name", city=data.city_name), data.mail_from),
+        organizer=(translate(lang, "mail.sender.name", city=data.city_name), data.mail_from),
         attendee=(_one_line(data.citizen_name), data.citizen_email),
         url=data.manage_url,
-        alarm=text(lang, "ics.alarm", concern=data.concern_name, city=data.city_name),
+        alarm=translate(lang, "mail.ics.alarm", concern=data.concern_name, city=data.city_name),
     )
 
 
@@ -213,10 +213,10 @@ def _message(
     now: datetime | None,
 ) -> EmailMessage:
     moment = now or datetime.now(UTC)
-    footer = text(lang, "footer")
+    footer = translate(lang, "mail.footer")
     message = EmailMessage()
-    message["Subject"] = text(lang, subject_key, reference=data.reference)
-    message["From"] = formataddr((text(lang, "sender.name", city=data.city_name), data.mail_from))
+    message["Subject"] = translate(lang, subject_key, reference=data.reference)
+    message["From"] = formataddr((translate(lang, "mail.sender.name", city=data.city_name), data.mail_from))
     message["To"] = formataddr((_one_line(data.citizen_name), data.citizen_email))
     message["Date"] = format_datetime(moment.astimezone(UTC))
     domain = data.mail_from.rpartition("@")[2] or "vibue.invalid"
@@ -245,16 +245,16 @@ def reservation_mail(data: BookingMailData, *, now: datetime | None = None) -> E
     body = _Body()
     _greeting(body, data, lang)
     held_until = format_time_local(data.reserved_until, data.timezone, lang)
-    body.para(text(lang, "intro.reservation", held_until=held_until))
-    body.link(text(lang, "confirm.prompt"), data.confirm_url)
+    body.para(translate(lang, "mail.intro.reservation", held_until=held_until))
+    body.link(translate(lang, "mail.confirm.prompt"), data.confirm_url)
     _details(body, data, lang)
     _video(body, data, lang)
-    body.items(text(lang, "checklist.title"), data.checklist)
-    body.link(text(lang, "manage.prompt"), data.manage_url)
-    body.para(text(lang, "calendar.note"))
+    body.items(translate(lang, "mail.checklist.title"), data.checklist)
+    body.link(translate(lang, "mail.manage.prompt"), data.manage_url)
+    body.para(translate(lang, "mail.calendar.note"))
     _closing(body, data, lang)
     return _message(
-        data, lang, subject_key="subject.reservation", body=body, method="REQUEST", status="TENTATIVE", now=now
+        data, lang, subject_key="mail.subject.reservation", body=body, method="REQUEST", status="TENTATIVE", now=now
     )
 
 
@@ -263,15 +263,15 @@ def confirmation_mail(data: BookingMailData, *, now: datetime | None = None) -> 
     lang = language(data.lang)
     body = _Body()
     _greeting(body, data, lang)
-    body.para(text(lang, "intro.confirmation"))
+    body.para(translate(lang, "mail.intro.confirmation"))
     _details(body, data, lang)
     _video(body, data, lang)
-    body.items(text(lang, "checklist.title"), data.checklist)
-    body.link(text(lang, "manage.prompt"), data.manage_url)
-    body.para(text(lang, "calendar.note"))
+    body.items(translate(lang, "mail.checklist.title"), data.checklist)
+    body.link(translate(lang, "mail.manage.prompt"), data.manage_url)
+    body.para(translate(lang, "mail.calendar.note"))
     _closing(body, data, lang)
     return _message(
-        data, lang, subject_key="subject.confirmation", body=body, method="REQUEST", status="CONFIRMED", now=now
+        data, lang, subject_key="mail.subject.confirmation", body=body, method="REQUEST", status="CONFIRMED", now=now
     )
 
 
@@ -280,14 +280,14 @@ def cancellation_mail(data: BookingMailData, *, now: datetime | None = None) -> 
     lang = language(data.lang)
     body = _Body()
     _greeting(body, data, lang)
-    body.para(text(lang, "intro.cancellation"))
+    body.para(translate(lang, "mail.intro.cancellation"))
     _details(body, data, lang)
     if data.book_url:
-        body.link(text(lang, "rebook.prompt"), data.book_url)
-    body.para(text(lang, "calendar.cancel_note"))
+        body.link(translate(lang, "mail.rebook.prompt"), data.book_url)
+    body.para(translate(lang, "mail.calendar.cancel_note"))
     _closing(body, data, lang)
     return _message(
-        data, lang, subject_key="subject.cancellation", body=body, method="CANCEL", status="CANCELLED", now=now
+        data, lang, subject_key="mail.subject.cancellation", body=body, method="CANCEL", status="CANCELLED", now=now
     )
 
 
@@ -296,17 +296,19 @@ def reschedule_mail(data: BookingMailData, *, now: datetime | None = None) -> Em
     lang = language(data.lang)
     body = _Body()
     _greeting(body, data, lang)
-    body.para(text(lang, "intro.reschedule"))
+    body.para(translate(lang, "mail.intro.reschedule"))
     _details(body, data, lang)
     if data.previous_start is not None:
-        body.para(text(lang, "label.previous", when=format_datetime_local(data.previous_start, data.timezone, lang)))
+        body.para(
+            translate(lang, "mail.label.previous", when=format_datetime_local(data.previous_start, data.timezone, lang))
+        )
     _video(body, data, lang)
-    body.items(text(lang, "checklist.title"), data.checklist)
-    body.link(text(lang, "manage.prompt"), data.manage_url)
-    body.para(text(lang, "calendar.note"))
+    body.items(translate(lang, "mail.checklist.title"), data.checklist)
+    body.link(translate(lang, "mail.manage.prompt"), data.manage_url)
+    body.para(translate(lang, "mail.calendar.note"))
     _closing(body, data, lang)
     return _message(
-        data, lang, subject_key="subject.reschedule", body=body, method="REQUEST", status="CONFIRMED", now=now
+        data, lang, subject_key="mail.subject.reschedule", body=body, method="REQUEST", status="CONFIRMED", now=now
     )
 
 
@@ -315,9 +317,9 @@ def identity_code_mail(data: BookingMailData, code: str, *, now: datetime | None
     lang = language(data.lang)
     body = _Body()
     _greeting(body, data, lang)
-    body.para(text(lang, "intro.identity_code"))
+    body.para(translate(lang, "mail.intro.identity_code"))
     body.para(code)
-    body.para(text(lang, "identity_code.validity"))
-    body.para(text(lang, "identity_code.not_you"))
+    body.para(translate(lang, "mail.identity_code.validity"))
+    body.para(translate(lang, "mail.identity_code.not_you"))
     _closing(body, data, lang)
-    return _message(data, lang, subject_key="subject.identity_code", body=body, method=None, now=now)
+    return _message(data, lang, subject_key="mail.subject.identity_code", body=body, method=None, now=now)

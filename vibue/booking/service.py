@@ -28,6 +28,7 @@ from vibue.catalog.service import resolve_offer
 from vibue.catalog.slots import booking_window, free_slots, grid, holding
 from vibue.core.audit import record
 from vibue.core.errors import Conflict, NotFound
+from vibue.core.i18n import language, localized
 from vibue.core.references import new_manage_token, new_reference, token_hash
 from vibue.core.settings import Settings
 from vibue.core.urls import public_url
@@ -303,20 +304,22 @@ async def reschedule(*, session: AsyncSession, ctx: Context, token: str, start: 
 def mail_data(
     ctx: Context, appointment: Appointment, token: str, *, previous_start: datetime | None = None
 ) -> BookingMailData:
-    lang = appointment.lang
+    # The mail's language and the concern's texts follow the one rule of vibue.core.i18n:
+    # English when asked for and present, German otherwise.
+    lang = language(appointment.lang)
     concern = appointment.concern
     return BookingMailData(
         reference=appointment.reference,
         citizen_name=appointment.citizen_name,
         citizen_email=appointment.citizen_email,
-        concern_name=concern.name_en if lang == "en" and concern.name_en else concern.name_de,
+        concern_name=localized(concern, "name", lang),
         location_name=appointment.location.name,
         location_address=appointment.location.address,
         channel=appointment.channel,
         start=appointment.start_at,
         end=appointment.end_at,
         timezone=ctx.settings.timezone,
-        checklist=list(concern.checklist_en if lang == "en" and concern.checklist_en else concern.checklist_de),
+        checklist=list(localized(concern, "checklist", lang)),
         confirm_url=confirm_url(ctx.settings, token),
         manage_url=manage_url(ctx.settings, token),
         join_url=join_url(ctx.settings, appointment, token),

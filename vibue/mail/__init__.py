@@ -1,1 +1,1 @@
-"""Outgoing mail: the durable queue, transports (file outbox, SMTP), calendar files and text catalogs."""
+"""Outgoing mail: the durable queue, transports (file outbox, SMTP) and calendar files; texts in vibue.core.i18n."""
