@@ -23,8 +23,9 @@ from vibue.core.paths import project_path
 from vibue.core.ratelimit import RateLimiter
 from vibue.core.settings import Settings
 from vibue.devtools import routes as devtools_routes
-from vibue.mail.queue import MailQueue, mail_worker
+from vibue.mail.queue import MailQueue
 from vibue.mail.transports import make_transport
+from vibue.mail.worker import mail_worker
 from vibue.seed import seed_demo
 from vibue.staff import routes as staff_routes
 from vibue.staff.middleware import staff_session

@@ -22,8 +22,9 @@ from vibue.core.clock import ManualClock
 from vibue.core.db import make_engine, make_sessionmaker
 from vibue.core.i18n import catalog, translate
 from vibue.core.settings import Settings
-from vibue.mail.queue import BACKOFF, CLAIM_TIMEOUT, MAX_ATTEMPTS, MailQueue, mail_worker
+from vibue.mail.queue import BACKOFF, CLAIM_TIMEOUT, MAX_ATTEMPTS, MailQueue
 from vibue.mail.transports import FileOutbox, SmtpTransport, make_transport
+from vibue.mail.worker import mail_worker
 from vibue.models import QueuedMail
 from vibue.web.appkeys import MAIL
 

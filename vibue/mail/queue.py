@@ -13,18 +13,16 @@ import contextlib
 import email
 import email.policy
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from aiohttp import web
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vibue.core.clock import Clock
 from vibue.mail.transports import MailRejectedError, MailTransport, recipient_of
 from vibue.models import QueuedMail
-from vibue.web.appkeys import MAIL
 
 log = logging.getLogger(__name__)
 
@@ -194,23 +192,11 @@ class MailQueue:
                 async with asyncio.timeout(self.poll_interval):
                     await self._wake.wait()
 
+    def resume(self) -> None:
+        """Undo stop(), so run() serves again when the app is started another time."""
+        self._stop.clear()
+
     def stop(self) -> None:
         """Ask run() to finish after the message in flight."""
         self._stop.set()
         self._wake.set()
-
-
-async def mail_worker(app: web.Application, *, shutdown_timeout: float = 15.0) -> AsyncIterator[None]:
-    """cleanup_ctx: run the queue's worker for the app's lifetime; let the mail in flight finish on exit."""
-    queue = app[MAIL]
-    queue._stop.clear()
-    task = asyncio.create_task(queue.run(), name="mail-worker")
-    yield
-    queue.stop()
-    try:
-        async with asyncio.timeout(shutdown_timeout):
-            await asyncio.shield(task)
-    except TimeoutError:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -16,7 +16,6 @@ from typing import Any
 
 from aiohttp import web
 
-from vibue.staff import sessions as staff_sessions
 from vibue.web.appkeys import CLOCK, CURRENT_STAFF, REQUEST_ID, SESSIONS, SETTINGS
 from vibue.core.errors import DomainError, Forbidden, RateLimited
 from vibue.core.i18n import request_language, translate
