@@ -1,0 +1,1 @@
+"""The clerk's desk: the day's appointments and counting walk-ins."""

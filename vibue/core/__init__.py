@@ -1,0 +1,1 @@
+"""What every domain uses and that knows no domain: settings, database, errors, clock, texts, limits, links."""

@@ -1,0 +1,1 @@
+"""Staff accounts: sign-in with password and TOTP, authenticator enrolment, sessions."""

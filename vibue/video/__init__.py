@@ -1,0 +1,1 @@
+"""The video appointment before the call: identity codes, join tokens, interpreter invitations."""
