@@ -6,7 +6,6 @@ the event layer to send; domain errors (vibue.core.errors) say why something is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,24 +24,6 @@ from vibue.video.identity_codes import CALL_STATUSES, is_open
 
 CALL_ROLES = ("clerk", "admin")
 OUTCOME_STATUS = {"completed": "completed", "no_show": "no_show", "on_site_needed": "completed"}
-
-
-@dataclass(frozen=True)
-class Member:
-    """Who a connection is: kept in the Socket.IO session of the connection."""
-
-    participant_id: int
-    appointment_id: int
-    role: str
-    staff_id: int | None = None
-
-
-def room_name(appointment_id: int) -> str:
-    return f"appointment:{appointment_id}"
-
-
-def participant_room(participant_id: int) -> str:
-    return f"participant:{participant_id}"
 
 
 async def _appointment(session: AsyncSession, appointment_id: int, *, lock: bool = False) -> Appointment:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling import connection_test, rooms, turn
 from signaling.lobby_fanout import LobbyFanout
+from signaling.members import Member, participant_room, room_name
 from signaling.packets import JsonOnlyPacket
 from signaling.payloads import (
     MAX_EVENT_BYTES,
@@ -38,7 +39,6 @@ from signaling.payloads import (
     RoomJoin,
     Signal,
 )
-from signaling.rooms import Member, participant_room, room_name
 from vibue.core.errors import DomainError
 from vibue.core.i18n import translate
 from vibue.core.locks import KeyedLocks
