@@ -369,6 +369,12 @@ async def lobby(session: AsyncSession, *, staff: Staff, now: datetime, tz: ZoneI
     ]
 
 
+async def checklist(session: AsyncSession, *, appointment_id: int) -> list[str]:
+    """What the citizen should have at hand, in the appointment's language (German where it has none)."""
+    appointment = await _appointment(session, appointment_id)
+    return list(localized(appointment.concern, "checklist", appointment.lang))
+
+
 async def is_waiting(session: AsyncSession, *, participant_id: int) -> bool:
     participant = await session.get(CallParticipant, participant_id)
     return participant is not None and participant.state == "waiting"

@@ -196,7 +196,7 @@ class Signaling:
                         ice_servers=self.ice_servers(participant.id) if resumed else [],
                     )
                     late = await rooms.clerk_late(session, appointment_id=member.appointment_id, now=self.now)
-                    checklist = await self._checklist(session, member.appointment_id)
+                    checklist = await rooms.checklist(session, appointment_id=member.appointment_id)
                     waiting_since = participant.waiting_since
             except DomainError as exc:
                 raise self._refusal(exc.code) from None
@@ -227,10 +227,6 @@ class Signaling:
         # err.data ({code, message}); a single dict would arrive flattened into the message.
         message = self.message(f"socket_{code}")
         return socketio.exceptions.ConnectionRefusedError(message, {"code": code, "message": message})
-
-    async def _checklist(self, session: AsyncSession, appointment_id: int) -> list[str]:
-        appointment = await rooms._appointment(session, appointment_id)
-        return list(appointment.concern.checklist_en if appointment.lang == "en" else appointment.concern.checklist_de)
 
     async def _greet_citizen(
         self,
@@ -263,7 +259,7 @@ class Signaling:
                 # Admitted (maybe by a clerk on another process) or gone meanwhile: forget them.
                 waiting = await rooms.is_waiting(session, participant_id=member.participant_id)
                 late = waiting and await rooms.clerk_late(session, appointment_id=member.appointment_id, now=self.now)
-                checklist = await self._checklist(session, member.appointment_id) if late else []
+                checklist = await rooms.checklist(session, appointment_id=member.appointment_id) if late else []
             if not waiting:
                 self.waiting.pop(sid, None)
             elif late and sid in self.waiting:
