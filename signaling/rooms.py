@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from signaling.replies import Identity, Participant, Room, Waiting
 from vibue.booking.lifecycle import transition
 from vibue.core.audit import record
 from vibue.core.errors import Conflict, Forbidden, NotFound
@@ -126,9 +127,7 @@ async def join_staff(
     return participant
 
 
-async def room(
-    session: AsyncSession, *, appointment_id: int, me: int, ice_servers: list[dict[str, Any]]
-) -> dict[str, Any]:
+async def room(session: AsyncSession, *, appointment_id: int, me: int, ice_servers: list[dict[str, Any]]) -> Room:
     """The Room object of docs/signaling.md, as seen by participant `me`."""
     appointment = await _appointment(session, appointment_id)
     rows = (
@@ -139,7 +138,7 @@ async def room(
             .order_by(CallParticipant.id)
         )
     ).all()
-    participants = [
+    participants: list[Participant] = [
         {
             "id": p.id,
             "role": p.role,
@@ -151,7 +150,7 @@ async def room(
         }
         for p, name in rows
     ]
-    identity = (
+    identity: Identity | None = (
         {"checked_at": appointment.identity_checked_at.isoformat(), "document": appointment.identity_document}
         if appointment.identity_checked_at is not None
         else None
@@ -328,7 +327,7 @@ async def _citizen(session: AsyncSession, appointment_id: int) -> CallParticipan
     )
 
 
-async def lobby(session: AsyncSession, *, staff: Staff, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
+async def lobby(session: AsyncSession, *, staff: Staff, now: datetime, tz: ZoneInfo) -> list[Waiting]:
     """Citizens waiting today in rooms this staff member serves, longest waiting first."""
     day_start = datetime.combine(now.astimezone(tz).date(), datetime.min.time(), tzinfo=tz)
     query = (
