@@ -21,7 +21,7 @@ log = logging.getLogger("vibue.signaling")
 
 Refresh = Callable[[], Awaitable[None]]
 # After a lost Redis connection, wait this long before subscribing again; meanwhile the clerk
-# console's own poll (every 10 s) keeps the list current.
+# console's own poll (every 30 s, web/js/clerk-call.js) keeps the list current.
 RESUBSCRIBE_SECONDS = 1.0
 
 

@@ -6,7 +6,6 @@ the event layer to send; domain errors (vibue.core.errors) say why something is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from signaling.replies import Identity, Participant, Room, Waiting
 from vibue.booking.lifecycle import transition
 from vibue.core.audit import record
 from vibue.core.errors import Conflict, Forbidden, NotFound
@@ -25,24 +25,6 @@ from vibue.video.identity_codes import CALL_STATUSES, is_open
 
 CALL_ROLES = ("clerk", "admin")
 OUTCOME_STATUS = {"completed": "completed", "no_show": "no_show", "on_site_needed": "completed"}
-
-
-@dataclass(frozen=True)
-class Member:
-    """Who a connection is: kept in the Socket.IO session of the connection."""
-
-    participant_id: int
-    appointment_id: int
-    role: str
-    staff_id: int | None = None
-
-
-def room_name(appointment_id: int) -> str:
-    return f"appointment:{appointment_id}"
-
-
-def participant_room(participant_id: int) -> str:
-    return f"participant:{participant_id}"
 
 
 async def _appointment(session: AsyncSession, appointment_id: int, *, lock: bool = False) -> Appointment:
@@ -145,9 +127,7 @@ async def join_staff(
     return participant
 
 
-async def room(
-    session: AsyncSession, *, appointment_id: int, me: int, ice_servers: list[dict[str, Any]]
-) -> dict[str, Any]:
+async def room(session: AsyncSession, *, appointment_id: int, me: int, ice_servers: list[dict[str, Any]]) -> Room:
     """The Room object of docs/signaling.md, as seen by participant `me`."""
     appointment = await _appointment(session, appointment_id)
     rows = (
@@ -158,7 +138,7 @@ async def room(
             .order_by(CallParticipant.id)
         )
     ).all()
-    participants = [
+    participants: list[Participant] = [
         {
             "id": p.id,
             "role": p.role,
@@ -170,7 +150,7 @@ async def room(
         }
         for p, name in rows
     ]
-    identity = (
+    identity: Identity | None = (
         {"checked_at": appointment.identity_checked_at.isoformat(), "document": appointment.identity_document}
         if appointment.identity_checked_at is not None
         else None
@@ -347,7 +327,7 @@ async def _citizen(session: AsyncSession, appointment_id: int) -> CallParticipan
     )
 
 
-async def lobby(session: AsyncSession, *, staff: Staff, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
+async def lobby(session: AsyncSession, *, staff: Staff, now: datetime, tz: ZoneInfo) -> list[Waiting]:
     """Citizens waiting today in rooms this staff member serves, longest waiting first."""
     day_start = datetime.combine(now.astimezone(tz).date(), datetime.min.time(), tzinfo=tz)
     query = (
@@ -386,6 +366,12 @@ async def lobby(session: AsyncSession, *, staff: Staff, now: datetime, tz: ZoneI
         }
         for participant, appointment in rows
     ]
+
+
+async def checklist(session: AsyncSession, *, appointment_id: int) -> list[str]:
+    """What the citizen should have at hand, in the appointment's language (German where it has none)."""
+    appointment = await _appointment(session, appointment_id)
+    return list(localized(appointment.concern, "checklist", appointment.lang))
 
 
 async def is_waiting(session: AsyncSession, *, participant_id: int) -> bool:

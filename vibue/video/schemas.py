@@ -1,9 +1,11 @@
-"""Wire models of the video appointment's pages: pre-call, identity code and the interpreter's join."""
+"""Wire models of the video appointment's pages: pre-call, identity code, the interpreter's join,
+and the connection test."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -66,3 +68,56 @@ class InterpreterJoinIn(Strict):
         if not no_control_chars(value):
             raise ValueError("field.invalid")
         return value
+
+
+# --- connection test ---
+# The pre-call connection test (signaling/connection_test.py serves it, vibue/video/connection_tests.py
+# keeps its records): the browser's WebRTC offer, the echo peer's answer, and the verdict.
+
+MAX_SDP = 60_000
+REASON = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# JSON numbers only: strict, so true/false or "12" are refused instead of coerced.
+Number = Annotated[float, Field(strict=True, ge=0)]
+
+
+class OfferIn(Strict):
+    sdp: str = Field(min_length=1, max_length=MAX_SDP)
+    type: Literal["offer"]
+
+
+class AnswerOut(BaseModel):
+    sdp: str
+    type: Literal["answer"] = "answer"
+    test_id: str
+
+
+class ResultIn(Strict):
+    test_id: str = Field(min_length=1, max_length=200)
+    verdict: Literal["good", "limited", "none"]
+    reason: str = Field(max_length=200)
+    rtt_ms: Annotated[Number, Field(le=600_000)] | None
+    loss: Annotated[Number, Field(le=1)] | None
+    bitrate_kbps: Annotated[Number, Field(le=1_000_000)] | None
+
+    @field_validator("reason")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not REASON.fullmatch(value):
+            raise ValueError("field.reason_code")
+        return value
+
+
+class ServerView(BaseModel):
+    rtt_ms: int | None
+    loss: float | None
+    packets: int
+
+
+class ResultOut(BaseModel):
+    verdict: str
+    reason: str
+    rtt_ms: int | None
+    loss: float | None
+    bitrate_kbps: float | None
+    tested_at: datetime
+    server: ServerView | None
