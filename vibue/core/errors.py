@@ -10,8 +10,9 @@ from typing import Any
 
 
 class DomainError(Exception):
+    # A bare DomainError is a 400 like BadRequest (not "invalid", which Invalid answers with 422).
     status = 400
-    code = "invalid"
+    code = "bad_request"
 
     def __init__(self, code: str | None = None, *, fields: dict[str, str] | None = None, **params: Any) -> None:
         self.code = code or type(self).code
