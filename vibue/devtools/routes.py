@@ -144,6 +144,7 @@ DEMO_EMAIL = "demo.buergerin@example.org"
     response=DemoCallOut,
     status=201,
     dev_only=True,
+    errors=("not_found",),
 )
 async def demo_call(request: web.Request) -> DemoCallOut:
     """Opening hours and lead time would make a newcomer wait for office hours; this skips them."""

@@ -69,7 +69,7 @@ async def show(request: web.Request) -> InvitationOut:
     summary="Join the call with a one-time invitation",
     body=JoinIn,
     response=JoinOut,
-    errors=("invitation_not_found", "invitation_used", "invitation_expired"),
+    errors=("invitation_not_found", "invitation_used", "invitation_expired", "rate_limited"),
 )
 async def join(request: web.Request, body: JoinIn) -> JoinOut:
     limiter = request.app[RATE_LIMITER]

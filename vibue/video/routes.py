@@ -107,7 +107,7 @@ async def show(request: web.Request) -> VideoOut:
     summary="Mail a one-time identity code",
     response=CodeSentOut,
     status=202,
-    errors=("video_not_open", "not_a_video_appointment", "rate_limited"),
+    errors=("booking_not_found", "video_not_open", "not_a_video_appointment", "status_conflict", "rate_limited"),
 )
 async def send_code(request: web.Request) -> CodeSentOut:
     settings = request.app[SETTINGS]
@@ -144,7 +144,18 @@ async def send_code(request: web.Request) -> CodeSentOut:
     summary="Check the identity code; returns the join credential",
     body=VerifyIn,
     response=JoinOut,
-    errors=("identity_code_wrong", "identity_code_expired", "identity_code_voided", "identity_code_used"),
+    errors=(
+        "booking_not_found",
+        "video_not_open",
+        "not_a_video_appointment",
+        "status_conflict",
+        "rate_limited",
+        "identity_code_missing",
+        "identity_code_wrong",
+        "identity_code_expired",
+        "identity_code_voided",
+        "identity_code_used",
+    ),
 )
 async def verify(request: web.Request, body: VerifyIn) -> JoinOut:
     limiter = request.app[RATE_LIMITER]
