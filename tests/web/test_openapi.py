@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from vibue.web.appkeys import ENDPOINTS
@@ -61,3 +63,72 @@ async def test_healthz(client: TestClient[Any, Any]) -> None:
     response = await client.get("/healthz")
     assert response.status == 200
     assert await response.json() == {"status": "ok"}
+
+
+def _codes(operation: dict[str, Any]) -> dict[str, list[str]]:
+    """Status -> the error codes the operation documents for it."""
+    return {
+        status: response["content"]["application/json"]["schema"]["allOf"][1]["properties"]["error"]["properties"][
+            "code"
+        ]["enum"]
+        for status, response in operation["responses"].items()
+        if status[0] in "45" and status != "4XX"
+    }
+
+
+async def test_operations_list_the_codes_they_can_answer(client: TestClient[Any, Any]) -> None:
+    """The routing's own codes by what an endpoint takes, then its declared ones, under their statuses."""
+    paths = (await (await client.get("/api/openapi.json")).json())["paths"]
+    verify = paths["/api/video/{token}/verify"]["post"]
+    assert _codes(verify) == {
+        "400": ["json_required", "malformed_json"],
+        "403": ["csrf_failed"],
+        "404": ["booking_not_found"],
+        "409": [
+            "video_not_open",
+            "not_a_video_appointment",
+            "status_conflict",
+            "identity_code_expired",
+            "identity_code_voided",
+            "identity_code_used",
+        ],
+        "413": ["body_too_large"],
+        "422": ["validation_failed", "identity_code_missing", "identity_code_wrong"],
+        "429": ["rate_limited"],
+        "500": ["internal"],
+    }
+    assert set(verify["x-error-codes"]) == {code for codes in _codes(verify).values() for code in codes}
+    # A GET without body or query, for everyone: no CSRF, no sign-in, no body codes.
+    assert _codes(paths["/api/video/{token}"]["get"]) == {"404": ["booking_not_found"], "500": ["internal"]}
+    # Staff only: the sign-in and role codes.
+    me = _codes(paths["/api/staff/me"]["get"])
+    assert me["401"] == ["not_signed_in"]
+    assert me["403"] == ["role_forbidden"]
+    assert _codes(paths["/healthz"]["get"])["503"] == ["database_unavailable"]
+
+
+async def test_an_undeclared_code_is_reported(aiohttp_client: Any, settings: Any) -> None:
+    """An endpoint answering a code it does not declare warns (an error in the test suite) and logs."""
+    from vibue.app import create_app
+    from vibue.core.errors import Conflict
+    from vibue.web.middleware import UndeclaredErrorCode
+    from vibue.web.routing import PUBLIC, Routes, add_routes
+
+    extra = Routes("test")
+
+    @extra.get(
+        "/api/test/undeclared", roles=PUBLIC, summary="raises a code it does not declare", errors=("slot_taken",)
+    )
+    async def undeclared(request: web.Request) -> None:
+        raise Conflict(request.query.get("code", "slot_taken"))
+
+    def setup(app: web.Application) -> None:
+        app[ENDPOINTS].extend(add_routes(app, [extra], development=False))
+
+    client = await aiohttp_client(create_app(settings, setups=(setup,)))
+    declared = await client.get("/api/test/undeclared")
+    assert declared.status == 409
+    with pytest.warns(UndeclaredErrorCode, match="answered 'open_booking_exists'"):
+        response = await client.get("/api/test/undeclared?code=open_booking_exists")
+    assert response.status == 409
+    assert (await response.json())["error"]["code"] == "open_booking_exists"

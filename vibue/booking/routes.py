@@ -97,7 +97,15 @@ async def change(request: web.Request, operation: Callable[..., Awaitable[Appoin
     body=ReservationIn,
     response=ReservationOut,
     status=201,
-    errors=("slot_taken", "slot_unavailable", "open_booking_exists", "rate_limited"),
+    errors=(
+        "unit_not_found",
+        "concern_not_found",
+        "location_not_found",
+        "slot_taken",
+        "slot_unavailable",
+        "open_booking_exists",
+        "rate_limited",
+    ),
 )
 async def reserve(request: web.Request, body: ReservationIn) -> ReservationOut:
     limit(request, reservation=True)
@@ -143,7 +151,7 @@ async def show(request: web.Request) -> BookingOut:
     roles=PUBLIC,
     summary="Confirm a reservation (double opt-in)",
     response=BookingOut,
-    errors=("booking_not_found", "reservation_expired"),
+    errors=("booking_not_found", "reservation_expired", "status_conflict", "rate_limited"),
 )
 async def confirm(request: web.Request) -> BookingOut:
     return await change(request, booking.confirm)
@@ -154,7 +162,7 @@ async def confirm(request: web.Request) -> BookingOut:
     roles=PUBLIC,
     summary="Cancel; the slot is free again at once",
     response=BookingOut,
-    errors=("booking_not_found", "status_conflict"),
+    errors=("booking_not_found", "reservation_expired", "status_conflict", "rate_limited"),
 )
 async def cancel(request: web.Request) -> BookingOut:
     return await change(request, booking.cancel)
@@ -166,7 +174,16 @@ async def cancel(request: web.Request) -> BookingOut:
     summary="Move to another free slot of the same concern and location",
     body=RescheduleIn,
     response=BookingOut,
-    errors=("booking_not_found", "slot_taken", "slot_unavailable", "status_conflict"),
+    errors=(
+        "booking_not_found",
+        "reservation_expired",
+        "status_conflict",
+        "concern_not_found",
+        "location_not_found",
+        "slot_taken",
+        "slot_unavailable",
+        "rate_limited",
+    ),
 )
 async def reschedule(request: web.Request, body: RescheduleIn) -> BookingOut:
     return await change(request, booking.reschedule, start=body.start)

@@ -10,8 +10,9 @@ from typing import Any, Self
 
 
 class DomainError(Exception):
+    # A bare DomainError is a 400 like BadRequest (not "invalid", which Invalid answers with 422).
     status = 400
-    code = "invalid"
+    code = "bad_request"
     # Set by keeping_changes(): vibue.core.db.unit_of_work commits before the error goes on.
     keep_changes = False
 

@@ -71,6 +71,7 @@ async def dev_outbox(request: web.Request) -> OutboxOut:
     response=DemoCallOut,
     status=201,
     dev_only=True,
+    errors=("not_found",),
 )
 async def demo_call(request: web.Request) -> DemoCallOut:
     """Opening hours and lead time would make a newcomer wait for office hours; this skips them."""

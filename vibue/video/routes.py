@@ -55,7 +55,7 @@ async def show(request: web.Request) -> VideoOut:
     summary="Mail a one-time identity code",
     response=CodeSentOut,
     status=202,
-    errors=("video_not_open", "not_a_video_appointment", "rate_limited"),
+    errors=("booking_not_found", "video_not_open", "not_a_video_appointment", "status_conflict", "rate_limited"),
 )
 async def send_code(request: web.Request) -> CodeSentOut:
     settings = request.app[SETTINGS]
@@ -80,7 +80,18 @@ async def send_code(request: web.Request) -> CodeSentOut:
     summary="Check the identity code; returns the join credential",
     body=VerifyIn,
     response=JoinOut,
-    errors=("identity_code_wrong", "identity_code_expired", "identity_code_voided", "identity_code_used"),
+    errors=(
+        "booking_not_found",
+        "video_not_open",
+        "not_a_video_appointment",
+        "status_conflict",
+        "rate_limited",
+        "identity_code_missing",
+        "identity_code_wrong",
+        "identity_code_expired",
+        "identity_code_voided",
+        "identity_code_used",
+    ),
 )
 async def verify(request: web.Request, body: VerifyIn) -> JoinOut:
     settings = request.app[SETTINGS]
@@ -128,7 +139,7 @@ async def invitation(request: web.Request) -> InvitationOut:
     summary="Join the call with a one-time invitation",
     body=InterpreterJoinIn,
     response=JoinOut,
-    errors=("invitation_not_found", "invitation_used", "invitation_expired"),
+    errors=("invitation_not_found", "invitation_used", "invitation_expired", "rate_limited"),
 )
 async def join_interpreter(request: web.Request, body: InterpreterJoinIn) -> JoinOut:
     settings = request.app[SETTINGS]

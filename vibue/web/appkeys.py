@@ -29,6 +29,8 @@ RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 BOOKING_LOCKS: web.AppKey[KeyedLocks] = web.AppKey("booking_locks")
 UNKNOWN_NAMES: web.AppKey[UnknownNames] = web.AppKey("unknown_names")
 ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
+# The endpoint behind each registered route: the error middleware checks its declared codes.
+ROUTE_ENDPOINTS: web.AppKey[dict[web.AbstractRoute, Endpoint]] = web.AppKey("route_endpoints")
 
 # Per-request state, set by vibue.web.middleware.
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")

@@ -21,7 +21,13 @@ class Health(BaseModel):
     status: str
 
 
-@routes.get("/healthz", roles=PUBLIC, summary="Liveness and database check", response=Health)
+@routes.get(
+    "/healthz",
+    roles=PUBLIC,
+    summary="Liveness and database check",
+    response=Health,
+    errors=("database_unavailable",),
+)
 async def healthz(request: web.Request) -> web.StreamResponse | Health:
     try:
         await ping(request.app[ENGINE])

@@ -11,12 +11,14 @@ import html
 import logging
 import secrets
 import uuid
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from vibue.web.appkeys import CLOCK, CURRENT_STAFF, REQUEST_ID, SESSIONS, SETTINGS
+from vibue.web.appkeys import CLOCK, CURRENT_STAFF, REQUEST_ID, ROUTE_ENDPOINTS, SESSIONS, SETTINGS
+from vibue.web.routing import SAFE_METHODS
 from vibue.core.errors import DomainError, Forbidden, RateLimited
 from vibue.core.i18n import request_language, translate
 
@@ -24,7 +26,6 @@ log = logging.getLogger("vibue.http")
 
 CSRF_COOKIE = "vibue_csrf"
 CSRF_HEADER = "X-CSRF-Token"
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # aiohttp's own HTTP errors, named like our domain codes.
@@ -42,6 +43,29 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+
+
+class UndeclaredErrorCode(UserWarning):
+    """An endpoint answered an error code it does not declare, so its OpenAPI description is wrong."""
+
+
+def check_declared(request: web.Request, code: str) -> None:
+    """Warn (and log) when the matched endpoint's declaration does not list `code`.
+
+    The test suite turns every warning into an error, so each API test also proves that the
+    codes it provokes are declared (vibue.web.routing.Endpoint.error_codes).
+    """
+    endpoint = request.app.get(ROUTE_ENDPOINTS, {}).get(request.match_info.route)
+    if endpoint is None or code in endpoint.error_codes:
+        return
+    log.warning(
+        "undeclared error code %s from %s %s request_id=%s", code, request.method, route_of(request), request.get(REQUEST_ID)
+    )
+    warnings.warn(
+        f"{endpoint.method} {endpoint.path} answered {code!r}, which it does not declare: add it to errors=(...)",
+        UndeclaredErrorCode,
+        stacklevel=2,
+    )
 
 
 def is_api(request: web.Request) -> bool:
@@ -67,6 +91,7 @@ def error_response(
     params: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
+    check_declared(request, code)
     body = error_body(request, code, fields or {}, params or {})
     if is_api(request):
         return web.json_response(body, status=status, headers=headers)

@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from vibue.core.error_codes import status_of
 from vibue.web.appkeys import ENDPOINTS, SETTINGS
 from vibue.web.routing import PUBLIC, Endpoint, Routes
 
@@ -29,6 +30,7 @@ ERROR_SCHEMA: dict[str, Any] = {
         }
     },
 }
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
 def openapi_path(path: str) -> str:
@@ -96,16 +98,26 @@ def _operation(endpoint: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "Success"}
     if endpoint.response is not None:
         success["content"] = {"application/json": {"schema": refs[(endpoint.response, "serialization")]}}
-    error = {
-        "description": "Error",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-    responses: dict[str, Any] = {str(endpoint.status): success, "4XX": error}
-    if not endpoint.public:
-        responses["401"] = error
-        responses["403"] = error
+    responses: dict[str, Any] = {str(endpoint.status): success}
+    by_status: dict[int, list[str]] = {}
+    for code in endpoint.error_codes:
+        by_status.setdefault(status_of(code), []).append(code)
+    for status, codes in sorted(by_status.items()):
+        responses[str(status)] = _error_response(codes)
+    # Anything else the router answers by itself (not_found for an unknown path, method_not_allowed).
+    responses["4XX"] = {"description": "Other client errors", "content": ERROR_CONTENT}
     op["responses"] = responses
+    op["x-error-codes"] = list(endpoint.error_codes)
     return op
+
+
+def _error_response(codes: list[str]) -> dict[str, Any]:
+    """One status's error answer: the shared shape, its `code` narrowed to the codes given."""
+    narrowed = {"properties": {"error": {"properties": {"code": {"enum": codes}}}}}
+    return {
+        "description": "Error: " + ", ".join(codes),
+        "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}, narrowed]}}},
+    }
 
 
 def build_openapi(endpoints: list[Endpoint], *, base_url: str) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from vibue.models import Staff
-from vibue.web.appkeys import CURRENT_STAFF
+from vibue.core.error_codes import CODES
+from vibue.web.appkeys import CURRENT_STAFF, ROUTE_ENDPOINTS
 from vibue.core.errors import BadRequest, Forbidden, Invalid, TooLarge, Unauthorized
 from vibue.core.i18n import DEFAULT, catalog
 
@@ -28,6 +29,14 @@ ADMIN = frozenset({"admin"})
 MAX_BODY_BYTES = 64 * 1024
 
 Handler = Callable[..., Awaitable[Any]]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# The codes the routing and the middleware answer on their own, by what an endpoint takes.
+EVERY_ENDPOINT = ("internal",)
+WITH_INPUT = ("validation_failed",)  # a body or a query model
+WITH_BODY = ("json_required", "malformed_json", "body_too_large")
+FOR_STAFF = ("not_signed_in", "role_forbidden")
+STATE_CHANGING = ("csrf_failed",)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,20 @@ class Endpoint:
     @property
     def public(self) -> bool:
         return self.roles == PUBLIC
+
+    @property
+    def error_codes(self) -> tuple[str, ...]:
+        """Every code this endpoint may answer: the routing's own, by what it takes, then its `errors`."""
+        codes = list(EVERY_ENDPOINT)
+        if self.body is not None or self.query is not None:
+            codes += WITH_INPUT
+        if self.body is not None:
+            codes += WITH_BODY
+        if not self.public:
+            codes += FOR_STAFF
+        if self.method not in SAFE_METHODS:
+            codes += STATE_CHANGING
+        return tuple(dict.fromkeys(codes + list(self.errors)))
 
 
 @dataclass
@@ -174,12 +197,16 @@ def wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResp
 
 def add_routes(app: web.Application, groups: list[Routes], *, development: bool) -> list[Endpoint]:
     endpoints: list[Endpoint] = []
+    routed = app.setdefault(ROUTE_ENDPOINTS, {})
     for group in groups:
         for endpoint in group.endpoints:
             if not endpoint.roles:
                 raise ValueError(f"{endpoint.method} {endpoint.path} declares no roles")
+            unknown = [code for code in endpoint.errors if code not in CODES or not CODES[code].http]
+            if unknown:
+                raise ValueError(f"{endpoint.method} {endpoint.path} declares unknown HTTP error codes {unknown}")
             if endpoint.dev_only and not development:
                 continue  # development helpers do not exist at all in production
-            app.router.add_route(endpoint.method, endpoint.path, wrap(endpoint))
+            routed[app.router.add_route(endpoint.method, endpoint.path, wrap(endpoint))] = endpoint
             endpoints.append(endpoint)
     return endpoints

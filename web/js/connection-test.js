@@ -205,13 +205,15 @@ export async function runConnectionTest({
     }
     progress('reporting');
     let stored = false;
+    let storeMessage = '';
     try {
       await postJSON(`${base}/result`, { test_id: answer.test_id, ...outcome });
       stored = true;
     } catch (err) {
       console.warn('connection test result not stored', err);
+      storeMessage = err instanceof ApiError ? err.serverMessage : '';
     }
-    return result(outcome.verdict, outcome.reason, { ...outcome, stored });
+    return result(outcome.verdict, outcome.reason, { ...outcome, stored, storeMessage });
   } catch (err) {
     console.warn('connection test failed', err);
     return result('none', 'failed');
@@ -271,7 +273,8 @@ export function renderConnectionTest(container, t, options = {}) {
         loss: formatNumber(outcome.loss === null ? null : outcome.loss * 100, 1),
         bitrate: formatNumber(outcome.bitrate_kbps),
       })),
-      outcome.verdict !== 'none' && !outcome.stored ? h('p', { class: 'muted' }, t('conntest.notStored')) : null,
+      outcome.verdict !== 'none' && !outcome.stored
+        ? h('p', { class: 'muted' }, [t('conntest.notStored'), outcome.storeMessage].filter(Boolean).join(' ')) : null,
     ].filter(Boolean));
   };
 

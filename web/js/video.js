@@ -21,6 +21,8 @@ const base = `/api/video/${encodeURIComponent(token)}`;
 const storageKey = `vibue.video.${token}`;
 const alertEl = $('#video-alert');
 
+// What POST …/verify answers about the code itself (vibue/core/error_codes.py): shown beside the field.
+const CODE_ERRORS = ['identity_code_wrong', 'identity_code_missing', 'identity_code_expired', 'identity_code_voided', 'identity_code_used'];
 const VIEWS = ['closed', 'before-open', 'precall', 'identity', 'waiting-room', 'call-section', 'call-ended', 'stopped'];
 const OPEN_RECHECK_MS = 15_000;
 
@@ -192,7 +194,8 @@ async function requestCode() {
     button.dataset.i18n = 'video.requestAgain';
     $('#code-input').focus();
   } catch (err) {
-    showAlert($('#code-alert'), errorMessage(err));
+    if (err instanceof ApiError && err.code === 'not_a_video_appointment') showClosed('notVideo', { message: errorMessage(err) });
+    else showAlert($('#code-alert'), errorMessage(err));
   } finally {
     setBusy(button, false);
   }
@@ -219,8 +222,12 @@ async function verifyCode(event) {
     input.value = '';
     joinWaitingRoom(answer.join_token);
   } catch (err) {
-    if (err instanceof ApiError && ['code_invalid', 'code_expired', 'code_voided', 'code_used'].includes(err.code)) {
-      setFieldError(input, errorMessage(err));
+    if (err instanceof ApiError && CODE_ERRORS.includes(err.code)) {
+      // Beside the field (aria-invalid, aria-describedby): the server's text for the field, else its
+      // message; a field text is short, so the whole message (attempts left) goes to the alert too.
+      const fieldText = err.fields && err.fields.code;
+      setFieldError(input, fieldText || errorMessage(err));
+      if (fieldText) showAlert($('#code-alert'), errorMessage(err));
       input.focus();
     } else {
       showAlert($('#code-alert'), errorMessage(err));
@@ -386,7 +393,6 @@ async function loadAppointment({ quiet = false } = {}) {
     return appt;
   } catch (err) {
     if (err.status === 404 || err.code === 'booking_not_found') showClosed('notFound', { message: errorMessage(err) });
-    else if (err.code === 'not_a_video_appointment') showClosed('notVideo', { message: errorMessage(err) });
     else if (!quiet) {
       $('#video-loading').hidden = true;
       showAlert(alertEl, errorMessage(err));
