@@ -400,7 +400,7 @@ class Rooms:
 
 async def create_rooms(database_url: str, secret: str, count: int) -> Rooms:
     """Video appointments starting in five minutes, each with a checked-in citizen who verified the
-    code (as tests/test_scale_out.py does it), and one admin session: straight into the database."""
+    code (as tests/signaling/test_scale_out.py does it), and one admin session: straight into the database."""
     now = datetime.now(UTC)
     engine = make_engine(database_url)
     try:

@@ -1,8 +1,9 @@
 """The event gate: every client event passes it before any handler runs (docs/signaling.md).
 
-Size, per-connection rate, schema, role and room membership are checked in that order; a refused
-event is answered with a Failure (and an `error` event for clients without an acknowledgement
-callback) and never relayed. Events of one room then run one at a time under the room's lock.
+Per-connection rate, size, schema, role, a staff member's sign-in session and room membership
+are checked in that order; a refused event is answered with a Failure (and an `error` event for
+clients without an acknowledgement callback) and never relayed. Events of one room then run one
+at a time under the room's lock.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ log = logging.getLogger("vibue.signaling")
 
 # A handler gets the server, the connection, who it is (None before room.join) and the parsed payload.
 Handler = Callable[..., Awaitable[Ack]]
+
+# Per connection (docs/signaling.md): 50 events a second on average with bursts to 100, and 20
+# chat messages a minute. Fixed, not settings: they bound one socket, not a city's traffic.
+EVENTS_PER_WINDOW = 100
+EVENT_WINDOW = 2.0
+CHATS_PER_MINUTE = 20
 
 
 class Refused(Exception):
@@ -80,9 +87,9 @@ async def _pass(
     needs_room: bool,
 ) -> Ack:
     try:
-        server.limiter.hit("events", sid, limit=100, window=2.0)
+        server.limiter.hit("events", sid, limit=EVENTS_PER_WINDOW, window=EVENT_WINDOW)
         if name == "chat.send":
-            server.limiter.hit("chat", sid, limit=20, window=60.0)
+            server.limiter.hit("chat", sid, limit=CHATS_PER_MINUTE, window=60.0)
     except DomainError:
         raise Refused("rate_limited", retry_after=2) from None
     if data is None:
@@ -112,7 +119,9 @@ async def _pass(
 async def unknown(server: Signaling, event: str, sid: str) -> dict[str, Any]:
     """An event the protocol does not have: refused, and counted against the same budget."""
     try:
-        server.limiter.hit("events", sid, limit=100, window=2.0)  # the same budget as known events
+        server.limiter.hit(
+            "events", sid, limit=EVENTS_PER_WINDOW, window=EVENT_WINDOW
+        )  # the same budget as known events
         answer = failure("unknown_event")
     except DomainError:
         answer = failure("rate_limited", retry_after=2)

@@ -1,7 +1,8 @@
 """The app factory: builds the aiohttp application from validated settings.
 
 Lifetimes (database engine, mail worker, retention job) are opened and closed in cleanup_ctx,
-in that order; later issues plug signaling and documents in through `setups`.
+in that order. run.py plugs signaling in through `setups` (its routes and lifetimes come with
+it); documents will arrive the same way.
 """
 
 from __future__ import annotations

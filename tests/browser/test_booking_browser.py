@@ -147,7 +147,9 @@ async def test_a_taken_slot_sends_the_citizen_back_to_step_four(
     await page.get_by_test_id("next-step").click()
     await page.get_by_test_id("location-bv-video").check()
     await page.get_by_test_id("next-step").click()
+    # Taking the next free slot may first load its week: wait until it is chosen, as a person sees.
     await page.get_by_test_id("next-free-slot").click()
+    await expect(page.get_by_test_id("next-free-slot")).to_have_attribute("aria-pressed", "true")
     await page.get_by_test_id("next-step").click()
     await page.get_by_test_id("field-name").fill("Max Mustermann")
     await page.get_by_test_id("field-email").fill("max@example.org")

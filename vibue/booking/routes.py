@@ -22,14 +22,13 @@ from vibue.booking.schemas import (
 from vibue.booking.service import Citizen
 from vibue.core.fields import Named
 from vibue.core.i18n import localized
+from vibue.core.ratelimit import HOUR
+from vibue.core.urls import BOOKING_API
 from vibue.models import Appointment
 from vibue.web.appkeys import BOOKING_LOCKS, RATE_LIMITER, SESSIONS, SETTINGS
 from vibue.web.routing import PUBLIC, Routes
 
 routes = Routes("booking")
-
-BOOKING = "/api/bookings/{token:[A-Za-z0-9_-]{16,80}}"
-HOUR = 3600.0
 
 
 def limit(request: web.Request, *, reservation: bool = False) -> None:
@@ -53,7 +52,7 @@ def booking_out(appointment: Appointment, ctx: Context, token: str) -> BookingOu
     changeable = booking.can_change(appointment, ctx.now)
     return BookingOut(
         reference=appointment.reference,
-        status="cancelled" if booking.expired(appointment, ctx.now) else appointment.status,
+        status=booking.visible_status(appointment, ctx.now),
         channel=appointment.channel,
         start=appointment.start_at.astimezone(ctx.tz),
         end=appointment.end_at.astimezone(ctx.tz),
@@ -132,7 +131,7 @@ async def reserve(request: web.Request, body: ReservationIn) -> ReservationOut:
 
 
 @routes.get(
-    BOOKING,
+    BOOKING_API,
     roles=PUBLIC,
     summary="The booking behind an email link",
     response=BookingOut,
@@ -147,7 +146,7 @@ async def show(request: web.Request) -> BookingOut:
 
 
 @routes.post(
-    f"{BOOKING}/confirm",
+    f"{BOOKING_API}/confirm",
     roles=PUBLIC,
     summary="Confirm a reservation (double opt-in)",
     response=BookingOut,
@@ -158,7 +157,7 @@ async def confirm(request: web.Request) -> BookingOut:
 
 
 @routes.post(
-    f"{BOOKING}/cancel",
+    f"{BOOKING_API}/cancel",
     roles=PUBLIC,
     summary="Cancel; the slot is free again at once",
     response=BookingOut,
@@ -169,7 +168,7 @@ async def cancel(request: web.Request) -> BookingOut:
 
 
 @routes.post(
-    f"{BOOKING}/reschedule",
+    f"{BOOKING_API}/reschedule",
     roles=PUBLIC,
     summary="Move to another free slot of the same concern and location",
     body=RescheduleIn,

@@ -218,6 +218,11 @@ def expired(appointment: Appointment, now: datetime) -> bool:
     return appointment.lapsed(now)
 
 
+def visible_status(appointment: Appointment, now: datetime) -> str:
+    """The status a citizen sees: a lapsed reservation is as good as cancelled."""
+    return "cancelled" if expired(appointment, now) else appointment.status
+
+
 def can_change(appointment: Appointment, now: datetime) -> bool:
     return (
         appointment.status in ("reserved", "confirmed") and not expired(appointment, now) and appointment.start_at > now

@@ -1,7 +1,7 @@
 """Domain errors. Raised anywhere in the core, translated once at the edge (vibue.web.middleware).
 
 `code` is stable and machine-readable; the human message comes from the message catalog
-(vibue/messages/*.json, key "error.<code>") in the caller's language.
+(vibue/core/messages/*.json, key "error.<code>") in the caller's language.
 """
 
 from __future__ import annotations

@@ -10,15 +10,16 @@ from aiohttp import web
 from vibue.web.appkeys import SETTINGS
 from vibue.core.paths import WEB
 from vibue.core.settings import Settings
+from vibue.core.urls import LINK_PATTERN
 
 # URL -> HTML file in web/. The pages are static; they talk to the JSON API.
 PAGES: dict[str, str] = {
     "/": "index.html",
     "/buchen": "booking.html",
     "/buchen/{step:[1-5]}": "booking.html",
-    "/termin/{token:[A-Za-z0-9_-]{16,80}}": "manage.html",
-    "/video/{token:[A-Za-z0-9_-]{16,80}}": "video.html",
-    "/dolmetschen/{token:[A-Za-z0-9_-]{16,80}}": "interpreter.html",
+    f"/termin/{LINK_PATTERN}": "manage.html",
+    f"/video/{LINK_PATTERN}": "video.html",
+    f"/dolmetschen/{LINK_PATTERN}": "interpreter.html",
     "/anmelden": "signin.html",
     "/sachbearbeitung": "clerk.html",
 }

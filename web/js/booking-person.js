@@ -3,7 +3,7 @@
 import { t } from './i18n.js';
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-// The server's limits (vibue/schemas.py); the inputs' maxlength attributes say the same.
+// The server's limits (vibue/booking/schemas.py, vibue/core/fields.py); the inputs' maxlength attributes say the same.
 export const MAX_LENGTH = Object.freeze({ name: 120, email: 254, phone: 40 });
 
 /** Length in code points, as the server (Python) counts. */
