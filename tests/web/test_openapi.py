@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from typing import Any
 
 import pytest
@@ -107,8 +109,12 @@ async def test_operations_list_the_codes_they_can_answer(client: TestClient[Any,
     assert _codes(paths["/healthz"]["get"])["503"] == ["database_unavailable"]
 
 
-async def test_an_undeclared_code_is_reported(aiohttp_client: Any, settings: Any) -> None:
-    """An endpoint answering a code it does not declare warns (an error in the test suite) and logs."""
+async def test_an_undeclared_code_is_reported(
+    aiohttp_client: Any, settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An endpoint answering a code it does not declare warns (an error in the test suite) and logs,
+    once however often a client repeats the request."""
+    import vibue.web.middleware
     from vibue.app import create_app
     from vibue.core.errors import Conflict
     from vibue.web.middleware import UndeclaredErrorCode
@@ -128,7 +134,12 @@ async def test_an_undeclared_code_is_reported(aiohttp_client: Any, settings: Any
     client = await aiohttp_client(create_app(settings, setups=(setup,)))
     declared = await client.get("/api/test/undeclared")
     assert declared.status == 409
-    with pytest.warns(UndeclaredErrorCode, match="answered 'open_booking_exists'"):
-        response = await client.get("/api/test/undeclared?code=open_booking_exists")
+    monkeypatch.setattr(vibue.web.middleware, "_reported", set())
+    with caplog.at_level(logging.WARNING, logger="vibue.http"):
+        for _ in range(3):
+            with pytest.warns(UndeclaredErrorCode, match="answered 'open_booking_exists'"):
+                response = await client.get("/api/test/undeclared?code=open_booking_exists")
     assert response.status == 409
     assert (await response.json())["error"]["code"] == "open_booking_exists"
+    logged = [r for r in caplog.records if "undeclared error code open_booking_exists" in r.getMessage()]
+    assert len(logged) == 1

@@ -45,6 +45,9 @@ CSP = (
 )
 
 
+_reported: set[tuple[str, str]] = set()
+
+
 class UndeclaredErrorCode(UserWarning):
     """An endpoint answered an error code it does not declare, so its OpenAPI description is wrong."""
 
@@ -58,9 +61,18 @@ def check_declared(request: web.Request, code: str) -> None:
     endpoint = request.app.get(ROUTE_ENDPOINTS, {}).get(request.match_info.route)
     if endpoint is None or code in endpoint.error_codes:
         return
-    log.warning(
-        "undeclared error code %s from %s %s request_id=%s", code, request.method, route_of(request), request.get(REQUEST_ID)
-    )
+    # Logged once per endpoint and code: a client repeating the request must not flood the log
+    # (the set is bounded by the route table times the registered codes). Python shows a warning
+    # once per message by default; the tests turn each one into an error.
+    if (endpoint.path, code) not in _reported:
+        _reported.add((endpoint.path, code))
+        log.warning(
+            "undeclared error code %s from %s %s request_id=%s",
+            code,
+            request.method,
+            route_of(request),
+            request.get(REQUEST_ID),
+        )
     warnings.warn(
         f"{endpoint.method} {endpoint.path} answered {code!r}, which it does not declare: add it to errors=(...)",
         UndeclaredErrorCode,
