@@ -44,7 +44,7 @@ async def clerk_day(request: web.Request, query: ClerkDayQuery) -> ClerkDayOut:
     day = query.date or now.astimezone(tz).date()
     lang = request_language(request)
     viewer = signed_in_staff(request)
-    async with request.app[SESSIONS].begin() as session:
+    async with request.app[SESSIONS]() as session:
         appointments = await service.day_appointments(session=session, day=day, tz=tz, viewer=viewer, now=now)
         counts = await service.walk_in_counts(session=session, day=day, tz=tz)
         return ClerkDayOut(
@@ -75,7 +75,7 @@ async def clerk_day(request: web.Request, query: ClerkDayQuery) -> ClerkDayOut:
 )
 async def clerk_concerns(request: web.Request) -> ClerkConcernsOut:
     lang = request_language(request)
-    async with request.app[SESSIONS].begin() as session:
+    async with request.app[SESSIONS]() as session:
         concerns = await service.on_site_concerns(session=session)
         return ClerkConcernsOut(concerns=[Named(id=c.id, name=localized(c, "name", lang)) for c in concerns])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
@@ -48,8 +49,14 @@ def code_hash(secret: str, appointment_id: int, code: str) -> str:
     return hmac.new(secret.encode(), f"identity:{appointment_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-async def issue_code(*, session: AsyncSession, appointment: Appointment, now: datetime, secret: str) -> str:
-    """Void any open code of the appointment, store a new one and return it (for the mail only)."""
+@dataclass(frozen=True)
+class IssuedCode:
+    plain: str  # for the mail only; the database keeps its HMAC
+    expires_at: datetime
+
+
+async def issue_code(*, session: AsyncSession, appointment: Appointment, now: datetime, secret: str) -> IssuedCode:
+    """Void any open code of the appointment, store a new one and return it."""
     ensure_joinable(appointment, now)
     await session.execute(
         update(IdentityCode)
@@ -76,7 +83,7 @@ async def issue_code(*, session: AsyncSession, appointment: Appointment, now: da
         action="identity_code.sent",
         subject=f"appointment:{appointment.id}",
     )
-    return plain
+    return IssuedCode(plain, code.expires_at)
 
 
 async def verify_code(

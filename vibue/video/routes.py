@@ -67,11 +67,11 @@ async def send_code(request: web.Request) -> CodeSentOut:
         limiter.hit("identity_codes", str(appointment.id), limit=settings.rate_limit_identity_codes, window=TEN_MINUTES)
 
     async with unit_of_work(request.app[SESSIONS]) as session:
-        sent_to = await service.mail_identity_code(
+        sent = await service.mail_identity_code(
             session=session, ctx=ctx, token=request.match_info["token"], allow=allow
         )
     request.app[MAIL].wake()
-    return CodeSentOut(sent_to=sent_to, expires_at=(ctx.now + identity_codes.CODE_LIFETIME).astimezone(ctx.tz))
+    return CodeSentOut(sent_to=sent.to, expires_at=sent.expires_at.astimezone(ctx.tz))
 
 
 @routes.post(

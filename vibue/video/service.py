@@ -23,6 +23,12 @@ JOIN_TOKEN_LIMIT = timedelta(hours=3)
 
 
 @dataclass(frozen=True)
+class CodeSent:
+    to: str  # the masked address
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class JoinCredential:
     token: str
     expires_at: datetime
@@ -55,8 +61,8 @@ async def code_verified(*, session: AsyncSession, appointment: Appointment) -> b
 
 async def mail_identity_code(
     *, session: AsyncSession, ctx: Context, token: str, allow: Callable[[Appointment], None]
-) -> str:
-    """Issue a code and queue its mail; returns the masked address it goes to.
+) -> CodeSent:
+    """Issue a code and queue its mail; returns the masked address it goes to and its expiry.
 
     `allow` applies the per-appointment limit; a refusal is audited and kept (someone may be
     flooding the citizen's mailbox).
@@ -77,8 +83,8 @@ async def mail_identity_code(
         session=session, appointment=appointment, now=ctx.now, secret=ctx.settings.secret_key
     )
     data = booking.mail_data(ctx, appointment, token)
-    ctx.mail.enqueue(session=session, message=identity_code_mail(data, code, now=ctx.now))
-    return masked(appointment.citizen_email)
+    ctx.mail.enqueue(session=session, message=identity_code_mail(data, code.plain, now=ctx.now))
+    return CodeSent(masked(appointment.citizen_email), code.expires_at)
 
 
 async def verify_citizen(*, session: AsyncSession, token: str, code: str, now: datetime, secret: str) -> JoinCredential:
