@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import mimetypes
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -27,9 +29,30 @@ PAGES: dict[str, str] = {
 DEV = WEB / "dev"
 
 
+def _read(path: Path) -> tuple[bytes, str]:
+    """The file's bytes and an ETag from its size and modification time, in one worker-thread call."""
+    stat = path.stat()
+    return path.read_bytes(), f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+
+
+async def send_file(request: web.Request, path: Path) -> web.StreamResponse:
+    """Serve a small front-end file, revalidated on every use (no-cache, ETag).
+
+    Read whole in a worker thread rather than streamed with web.FileResponse: its file handle was
+    closed by a task that a server shutdown can cut off, leaving the file open (a ResourceWarning).
+    The whole front end is well under a megabyte, and editing a file shows on the next reload.
+    """
+    body, etag = await asyncio.to_thread(_read, path)
+    headers = {"Cache-Control": "no-cache", "ETag": etag}
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    content_type, _ = mimetypes.guess_type(path.name)
+    return web.Response(body=body, headers={**headers, "Content-Type": content_type or "application/octet-stream"})
+
+
 def page(filename: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def serve(request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(WEB / filename, headers={"Cache-Control": "no-cache"})
+        return await send_file(request, WEB / filename)
 
     return serve
 
@@ -57,7 +80,7 @@ def static_files(files: dict[str, Path]) -> Callable[[web.Request], Awaitable[we
         path = files.get(request.match_info["path"])
         if path is None:
             raise web.HTTPNotFound()
-        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+        return await send_file(request, path)
 
     return serve
 
