@@ -48,6 +48,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/booking.py
 	$(BIN)/python bench/signaling.py
 	$(BIN)/python bench/call_setup.py
+	$(BIN)/python -m bench.documents
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

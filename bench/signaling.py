@@ -501,8 +501,9 @@ What is measured:
                   appointments starting in 5 minutes with checked-in citizens and one admin session put
                   into the database; per room the citizen connects with a join token and waits, an admin
                   connection (session cookie) sends room.join and admit. Every `signal` then passes ViBü's
-                  gate (rate limit, size, pydantic schema, membership read from the database) before it
-                  is relayed to the addressed participant
+                  gate (rate limit, size, pydantic schema, staff session and membership from the
+                  process's copies, signaling/membership_cache.py) before it is relayed to the
+                  addressed participant
 {BASELINE_TEXT}
   load            {ROOMS} rooms × 2 Socket.IO clients (WebSocket) in this one process. In each room the
                   admin/first client sends a `signal`, the citizen/second client answers it on receipt:
@@ -561,6 +562,7 @@ def report(vibue: Figures, bare: Figures) -> str:
             ]
         )
     lines = [table(["measure", "ViBü", "bare relay", "ratio (ViBü cost ÷ relay)"], rows)]
+    lines += goals(vibue, bare)
     for name, ours, theirs in groups:
         for side, phase in (("ViBü", ours), ("relay", theirs)):
             load = phase.load
@@ -570,6 +572,33 @@ def report(vibue: Figures, bare: Figures) -> str:
                 f"CPU: server {phase.server_cpu:.0%}, clients {phase.client_cpu:.0%} of a core"
             )
     return "\n".join(lines)
+
+
+# Goals of issue 8, flat out: server CPU per message at most 1.5× the bare relay's, throughput at
+# least 0.8× the bare relay's (both measured in this run).
+CPU_GOAL = 1.5
+THROUGHPUT_GOAL = 0.8
+
+
+def goals(vibue: Figures, bare: Figures) -> list[str]:
+    """The goal lines: each figure, its ratio to the bare relay and whether the goal is met."""
+    cpu = _quotient(vibue.full.server_ms_per_message, bare.full.server_ms_per_message)
+    rate = _quotient(vibue.full.load.rate, bare.full.load.rate)
+    floor = " (the relay was held back by the pacing: ≥ what it shows)" if bare.full.pacing_bound else ""
+
+    def verdict(met: bool) -> str:
+        return "met" if met else "NOT met"
+
+    return [
+        f"goal, flat out: server CPU ms/msg ViBü {fmt(vibue.full.server_ms_per_message, 3)} ÷ relay "
+        f"{fmt(bare.full.server_ms_per_message, 3)} = {fmt(cpu, 2)}× (goal ≤ {CPU_GOAL}×: {verdict(cpu <= CPU_GOAL)})",
+        f"goal, flat out: msgs/s ViBü {fmt(vibue.full.load.rate)} ÷ relay {fmt(bare.full.load.rate)} = "
+        f"{fmt(rate, 2)}× (goal ≥ {THROUGHPUT_GOAL}×: {verdict(rate >= THROUGHPUT_GOAL)}){floor}",
+    ]
+
+
+def _quotient(a: float, b: float) -> float:
+    return a / b if b > 0 else math.nan
 
 
 async def run() -> int:

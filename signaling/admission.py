@@ -3,6 +3,7 @@ refresh of the staff watching on this process."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -11,11 +12,20 @@ from signaling.gate import staff_or_refuse
 from signaling.members import Member, participant_room, room_name
 from signaling.membership import room_updated
 from signaling.payloads import Admit, Deny, Empty
-from signaling.replies import Ack, Admitted, Denied, LobbyUpdated, Watching
+from signaling.replies import Ack, Admitted, Denied, LobbyUpdated, Waiting, Watching
 from vibue.web.appkeys import SESSIONS, SETTINGS
 
 if TYPE_CHECKING:
     from signaling.server import Signaling
+
+
+@dataclass
+class Watcher:
+    """A staff connection watching the waiting room, and the list as it last got it: pushes
+    carry what changed since, so a change costs one entry, not the whole list per watcher."""
+
+    staff_id: int
+    sent: dict[int, Waiting] = field(default_factory=dict)  # appointment id -> entry
 
 
 async def lobby_watch(server: Signaling, sid: str, member: Member | None, payload: Empty) -> Watching:
@@ -23,7 +33,7 @@ async def lobby_watch(server: Signaling, sid: str, member: Member | None, payloa
     async with server.app[SESSIONS]() as session:
         staff = await staff_or_refuse(server, session, sid)
         waiting = await rooms.lobby(session, staff=staff, now=server.now, tz=_tz(server))
-    server.watchers[sid] = staff.id
+    server.watchers[sid] = Watcher(staff.id, {entry["appointment_id"]: entry for entry in waiting})
     return Watching(waiting=waiting)
 
 
@@ -68,16 +78,22 @@ async def deny(server: Signaling, sid: str, member: Member | None, payload: Deny
 
 
 async def refresh_watchers(server: Signaling) -> None:
-    """Send every staff member watching on this process the waiting citizens of the rooms
-    they serve (LobbyFanout calls this on every process when the waiting room changed)."""
+    """Tell every staff member watching on this process what changed among the waiting citizens
+    of the rooms they serve (LobbyFanout calls this on every process when the waiting room changed);
+    a watcher whose list did not change hears nothing."""
     async with server.app[SESSIONS]() as session:
-        for sid in list(server.watchers):
+        for sid, watcher in list(server.watchers.items()):
             staff = await server.staff(session, sid)
             if staff is None:  # signed out or expired: no more names of waiting citizens
                 server.watchers.pop(sid, None)
                 continue
             waiting = await rooms.lobby(session, staff=staff, now=server.now, tz=_tz(server))
-            await server.send_lobby_updated(LobbyUpdated(waiting), to=sid)
+            now = {entry["appointment_id"]: entry for entry in waiting}
+            changed = [entry for key, entry in now.items() if watcher.sent.get(key) != entry]
+            removed = [key for key in watcher.sent if key not in now]
+            watcher.sent = now
+            if changed or removed:
+                await server.send_lobby_updated(LobbyUpdated(changed, removed), to=sid)
 
 
 def _tz(server: Signaling) -> ZoneInfo:

@@ -52,11 +52,12 @@ async def connect(server: Signaling, sid: str, environ: Any, auth: Any) -> None:
             raise _refusal(exc.code) from None
         try:
             async with server.locks.hold(claims.appointment_id), sessions.begin() as session:
-                participant, resumed, returning = await rooms.connect_citizen(
+                participant, resumed, returning, replaced = await rooms.connect_citizen(
                     session,
                     participant_id=claims.participant_id,
                     appointment_id=claims.appointment_id,
                     sid=sid,
+                    process_id=server.process_id,
                     now=server.now,
                 )
                 member = Member(participant.id, claims.appointment_id, participant.role)
@@ -72,6 +73,12 @@ async def connect(server: Signaling, sid: str, environ: Any, auth: Any) -> None:
         except DomainError as exc:
             raise _refusal(exc.code) from None
         await server.remember(sid, member, None)
+        if replaced is not None:
+            # A second tab or device with the same join token takes over: the older connection
+            # is closed wherever it is (the Redis manager hands the disconnect to its process),
+            # so it neither receives nor relays any more. Its disconnect starts no grace period:
+            # it is no longer the participant's connection.
+            server.sio.start_background_task(server.sio.disconnect, replaced)
         await server.sio.enter_room(sid, participant_room(member.participant_id))
         if resumed:
             # The room's broadcasts (chat, room.updated, peer.*) reach members in the call

@@ -40,13 +40,14 @@ LOBBY_CHANGED: web.AppKey[LobbyChanged] = web.AppKey("connection_test_lobby_chan
         "connection_test_offer_invalid",
         "connection_test_busy",
         "rate_limited",
+        "limits_unavailable",
     ),
 )
 async def offer(request: web.Request, body: OfferIn) -> AnswerOut:
     settings = request.app[SETTINGS]
     limiter = request.app[RATE_LIMITER]
     limit = settings.rate_limit_connection_tests
-    limiter.hit("connection_tests", limiter.client_key(request), limit=limit, window=TEN_MINUTES)
+    await limiter.hit("connection_tests", limiter.client_key(request), limit=limit, window=TEN_MINUTES)
     now = request.app[CLOCK].now()
     async with request.app[SESSIONS]() as session:
         appointment = await connection_tests.joinable(session=session, token=request.match_info["token"], now=now)
@@ -69,13 +70,14 @@ async def offer(request: web.Request, body: OfferIn) -> AnswerOut:
         "status_conflict",
         "connection_test_unknown",
         "rate_limited",
+        "limits_unavailable",
     ),
 )
 async def result(request: web.Request, body: ResultIn) -> ResultOut:
     settings = request.app[SETTINGS]
     limiter = request.app[RATE_LIMITER]
     limit = settings.rate_limit_connection_test_results
-    limiter.hit("connection_test_results", limiter.client_key(request), limit=limit, window=TEN_MINUTES)
+    await limiter.hit("connection_test_results", limiter.client_key(request), limit=limit, window=TEN_MINUTES)
     now = request.app[CLOCK].now()
     echo = request.app[ECHO]
     async with request.app[SESSIONS].begin() as session:

@@ -20,7 +20,6 @@ from signaling.payloads import MAX_EVENT_BYTES
 from signaling.replies import Ack, ErrorNotice, Failure, message
 from vibue.core.errors import DomainError
 from vibue.models import Staff
-from vibue.web.appkeys import SESSIONS
 
 if TYPE_CHECKING:
     from signaling.server import Signaling
@@ -66,6 +65,8 @@ def register(
             answer = failure(refused.code, **refused.params)
         except DomainError as exc:
             answer = failure(exc.code, **exc.params)
+        except RecursionError:  # nested past what json and pydantic walk: not the protocol's shape
+            answer = failure("invalid_payload")
         except Exception:
             log.exception("signaling event %s failed", name)
             answer = failure("internal", request_id="-")
@@ -105,10 +106,10 @@ async def _pass(
     is_staff = session_data.get("staff_id") is not None
     if staff_only and not is_staff:
         raise Refused("forbidden_role")
-    if is_staff:
-        async with server.app[SESSIONS]() as session:
-            if await server.staff(session, sid) is None:  # signed out meanwhile, or expired
-                raise Refused("not_signed_in")
+    # Signed out meanwhile, or expired: the process's copy of the session (decision #16); the
+    # handlers of staff events read the staff member from the database again.
+    if is_staff and not await server.cache.signed_in(session_data.get("staff_session") or ""):
+        raise Refused("not_signed_in")
     if needs_room and member is None:
         raise Refused("not_admitted")
     key = member.appointment_id if member else getattr(payload, "appointment_id", sid)
@@ -126,6 +127,13 @@ async def unknown(server: Signaling, event: str, sid: str) -> dict[str, Any]:
     except DomainError:
         answer = failure("rate_limited", retry_after=2)
     await server.send_error(ErrorNotice(answer.code, answer.message, str(event)[:64]), to=sid)
+    return answer.wire()
+
+
+async def undecodable(server: Signaling, sid: str) -> dict[str, Any]:
+    """An event frame whose payload could not be decoded (frames.py counted it already)."""
+    answer = failure("invalid_payload")
+    await server.send_error(ErrorNotice(answer.code, answer.message, ""), to=sid)
     return answer.wire()
 
 

@@ -21,7 +21,12 @@ async def room_join(server: Signaling, sid: str, member: Member | None, payload:
     async with server.app[SESSIONS].begin() as session:
         staff = await staff_or_refuse(server, session, sid)
         participant = await rooms.join_staff(
-            session, staff=staff, appointment_id=payload.appointment_id, sid=sid, now=server.now
+            session,
+            staff=staff,
+            appointment_id=payload.appointment_id,
+            sid=sid,
+            process_id=server.process_id,
+            now=server.now,
         )
         joined = Member(participant.id, payload.appointment_id, "clerk", staff.id)
         snapshot = await rooms.room(
@@ -31,12 +36,24 @@ async def room_join(server: Signaling, sid: str, member: Member | None, payload:
             ice_servers=server.ice_servers(participant.id),
         )
     if member is not None and member.appointment_id != joined.appointment_id:
-        await server.sio.leave_room(sid, room_name(member.appointment_id))
+        await _leave_old_room(server, sid, member)
     await server.remember(sid, joined, joined.staff_id)
     await server.sio.enter_room(sid, participant_room(joined.participant_id))
     await server.sio.enter_room(sid, room_name(joined.appointment_id))
     await room_updated(server, joined.appointment_id)
     return Joined(room=snapshot)
+
+
+async def _leave_old_room(server: Signaling, sid: str, member: Member) -> None:
+    """A staff socket moving on leaves its previous room for good: the others there hear peer.left."""
+    # The gate holds the old room's lock for this event already.
+    async with server.app[SESSIONS].begin() as session:
+        left = await rooms.leave(session, participant_id=member.participant_id, now=server.now, sid=sid)
+    await server.sio.leave_room(sid, room_name(member.appointment_id))
+    await server.sio.leave_room(sid, participant_room(member.participant_id))
+    if left:
+        await server.send_peer_left(PeerLeft(member.participant_id), to=room_name(member.appointment_id))
+        await room_updated(server, member.appointment_id)
 
 
 async def hangup(server: Signaling, sid: str, member: Member, payload: Empty) -> Ack:

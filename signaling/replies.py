@@ -141,17 +141,22 @@ class Denied(Reply):
 
 @dataclass(frozen=True, slots=True)
 class RoomUpdated(Reply):
-    """`room.updated`: the payload is the Room itself (with me 0 and no ICE servers)."""
+    """`room.updated`: the payload is the Room itself, with me 0 and without `ice_servers`
+    (those are per member: `admitted`, `room.join` and `ice.refresh` carry them)."""
 
     room: Room
 
     def wire(self) -> dict[str, Any]:
-        return dict(self.room)
+        return {key: value for key, value in self.room.items() if key != "ice_servers"}
 
 
 @dataclass(frozen=True, slots=True)
 class LobbyUpdated(Reply):
-    waiting: list[Waiting]
+    """`lobby.updated`: what changed since this connection's last lobby.watch or lobby.updated,
+    not the whole list: new or changed entries, and the appointments no longer waiting."""
+
+    changed: list[Waiting]
+    removed: list[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,3 +207,16 @@ class ErrorNotice(Reply):
     code: str
     message: str
     event: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentReady(Reply):
+    """`document.ready`: a document was issued in the call; the citizen's page then lists them."""
+
+    document: dict[str, Any]  # {"id", "title", "issued_at", "level"}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRevoked(Reply):
+    document_id: str
+    revoked_at: str

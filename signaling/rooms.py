@@ -14,17 +14,19 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from signaling.grace import end_grace
+from signaling.membership_cache import room_changed
 from signaling.replies import Identity, Participant, Room, Waiting
-from vibue.booking.lifecycle import transition
+from vibue.booking.lifecycle import OUTCOME_STATUS, transition
 from vibue.core.audit import record
 from vibue.core.errors import Conflict, Forbidden, NotFound
 from vibue.core.i18n import localized
 from vibue.models import Appointment, CallParticipant, Capacity, Staff
+from vibue.staff import units
 from vibue.video import interpreters
 from vibue.video.identity_codes import CALL_STATUSES, is_open
 
 CALL_ROLES = ("clerk", "admin")
-OUTCOME_STATUS = {"completed": "completed", "no_show": "no_show", "on_site_needed": "completed"}
 
 
 async def _appointment(session: AsyncSession, appointment_id: int, *, lock: bool = False) -> Appointment:
@@ -43,24 +45,18 @@ async def _appointment(session: AsyncSession, appointment_id: int, *, lock: bool
 
 async def may_serve(session: AsyncSession, staff: Staff, appointment: Appointment) -> bool:
     """Admins serve every room; a clerk the rooms of units and locations they have shifts for."""
-    if staff.role == "admin":
-        return True
-    shift = await session.scalar(
-        select(Capacity.id).where(
-            Capacity.staff_id == staff.id,
-            Capacity.unit_id == appointment.unit_id,
-            Capacity.location_id == appointment.location_id,
-        )
-    )
-    return shift is not None
+    return await units.may_serve(session, staff, appointment)
 
 
 async def connect_citizen(
-    session: AsyncSession, *, participant_id: int, appointment_id: int, sid: str, now: datetime
-) -> tuple[CallParticipant, bool, bool]:
+    session: AsyncSession, *, participant_id: int, appointment_id: int, sid: str, process_id: str, now: datetime
+) -> tuple[CallParticipant, bool, bool, str | None]:
     """A citizen's or interpreter's connection arrives; returns the participant, whether it is in
-    the call (interpreters are, by their invitation) and whether this is a reconnection."""
+    the call (interpreters are, by their invitation), whether this is a reconnection, and the
+    older connection this one takes over (still live, to be closed)."""
     participant = await session.get(CallParticipant, participant_id)
+    if participant is None:  # the token is genuine: its room went with the appointment (retention)
+        await _appointment(session, appointment_id)  # appointment_not_found when that is gone
     if (
         participant is None
         or participant.appointment_id != appointment_id
@@ -81,24 +77,35 @@ async def connect_citizen(
         participant.waiting_since = None
         participant.admitted_at = None
         participant.left_at = None
+    room_changed(session, appointment_id)
     in_call = participant.state == "admitted"
     returning = participant.connection_sid is not None
+    live = participant.connection_sid is not None and participant.disconnected_at is None
+    replaced = participant.connection_sid if live and participant.connection_sid != sid else None
     if participant.state == "waiting" and participant.waiting_since is None:
         participant.waiting_since = now
+    _connected(participant, sid=sid, process_id=process_id)
+    return participant, in_call, returning, replaced
+
+
+def _connected(participant: CallParticipant, *, sid: str, process_id: str) -> None:
+    """`sid` on process `process_id` is now the participant's live connection."""
     participant.connection_sid = sid
-    participant.disconnected_at = None
-    return participant, in_call, returning
+    participant.process_id = process_id
+    end_grace(participant)
 
 
 async def join_staff(
-    session: AsyncSession, *, staff: Staff, appointment_id: int, sid: str, now: datetime
+    session: AsyncSession, *, staff: Staff, appointment_id: int, sid: str, process_id: str, now: datetime
 ) -> CallParticipant:
     """Staff enter a room directly: they never wait."""
     appointment = await _appointment(session, appointment_id, lock=True)
-    if appointment.status not in CALL_STATUSES or not is_open(appointment, now):
+    if appointment.status not in CALL_STATUSES:
+        raise Conflict("call_over")  # ended (call.end), or cancelled: no room to enter any more
+    if not is_open(appointment, now):
         raise Conflict("video_not_open")
     if not await may_serve(session, staff, appointment):
-        raise Forbidden("forbidden_role")
+        raise Forbidden("forbidden_room")
     participant = await session.scalar(
         select(CallParticipant).where(
             CallParticipant.appointment_id == appointment_id,
@@ -116,10 +123,10 @@ async def join_staff(
             action="call.joined",
             subject=f"appointment:{appointment_id}",
         )
+    room_changed(session, appointment_id)
     participant.state = "admitted"
     participant.admitted_at = participant.admitted_at or now
-    participant.connection_sid = sid
-    participant.disconnected_at = None
+    _connected(participant, sid=sid, process_id=process_id)
     participant.left_at = None
     if appointment.clerk_id is None:
         appointment.clerk_id = staff.id
@@ -168,10 +175,11 @@ async def room(session: AsyncSession, *, appointment_id: int, me: int, ice_serve
 async def admit(session: AsyncSession, *, staff: Staff, appointment_id: int, now: datetime) -> CallParticipant:
     appointment = await _appointment(session, appointment_id, lock=True)
     if not await may_serve(session, staff, appointment):
-        raise Forbidden("forbidden_role")
+        raise Forbidden("forbidden_room")
     citizen = await _citizen(session, appointment_id)
     if citizen is None or citizen.state != "waiting" or citizen.disconnected_at is not None:
         raise Conflict("not_waiting")
+    room_changed(session, appointment_id)
     citizen.state = "admitted"
     citizen.admitted_at = now
     if appointment.status == "checked_in":
@@ -193,10 +201,11 @@ async def deny(
 ) -> CallParticipant:
     appointment = await _appointment(session, appointment_id, lock=True)
     if not await may_serve(session, staff, appointment):
-        raise Forbidden("forbidden_role")
+        raise Forbidden("forbidden_room")
     citizen = await _citizen(session, appointment_id)
     if citizen is None or citizen.state != "waiting":
         raise Conflict("not_waiting")
+    room_changed(session, appointment_id)
     # Too early: they may come back to the waiting room; otherwise their part is over.
     citizen.state = "left" if reason == "too_early" else "denied"
     citizen.left_at = now
@@ -239,6 +248,7 @@ async def end_call(
         raise Conflict("status_conflict", status=appointment.status)
     if appointment.status == "confirmed" and outcome != "no_show":
         raise Conflict("status_conflict", status=appointment.status)
+    room_changed(session, appointment_id)
     transition(appointment, OUTCOME_STATUS[outcome], now=now)
     appointment.outcome = outcome
     appointment.call_ended_at = now
@@ -263,19 +273,19 @@ async def end_call(
     return [member.id for member in members]
 
 
-async def in_call(session: AsyncSession, *, appointment_id: int, participant_ids: tuple[int, ...]) -> set[int]:
-    """Which of these participants are members of the call right now (admitted, maybe reconnecting).
+async def presence(session: AsyncSession, appointment_id: int) -> dict[int, bool]:
+    """The members of the call right now (admitted, maybe reconnecting), each with whether it is
+    connected.
 
-    One indexed query per relayed message: the hot path of signaling.
+    The relay's hot path reads it through signaling/membership_cache.py, which every change of
+    room state here and in grace.py tells (`room_changed`).
     """
-    rows = await session.scalars(
-        select(CallParticipant.id).where(
-            CallParticipant.appointment_id == appointment_id,
-            CallParticipant.id.in_(participant_ids),
-            CallParticipant.state == "admitted",
+    rows = await session.execute(
+        select(CallParticipant.id, CallParticipant.disconnected_at).where(
+            CallParticipant.appointment_id == appointment_id, CallParticipant.state == "admitted"
         )
     )
-    return set(rows)
+    return {participant_id: dropped is None for participant_id, dropped in rows}
 
 
 async def invite_interpreter(
@@ -283,39 +293,23 @@ async def invite_interpreter(
 ) -> interpreters.Invitation:
     appointment = await _appointment(session, appointment_id, lock=True)
     if not await may_serve(session, staff, appointment):
-        raise Forbidden("forbidden_role")
+        raise Forbidden("forbidden_room")
     return await interpreters.invite(session=session, appointment=appointment, staff_id=staff.id, now=now)
 
 
-async def leave(session: AsyncSession, *, participant_id: int, now: datetime) -> None:
+async def leave(session: AsyncSession, *, participant_id: int, now: datetime, sid: str | None = None) -> bool:
+    """The participant leaves the call for good; with `sid`, only if that is still its connection
+    (a staff socket moving rooms leaves its old row, unless another tab took it over)."""
     participant = await session.get(CallParticipant, participant_id, with_for_update=True)
-    if participant is not None and participant.state in ("waiting", "admitted"):
-        participant.state = "left"
-        participant.left_at = now
-        participant.connection_sid = None
-
-
-async def disconnected(session: AsyncSession, *, participant_id: int, sid: str, now: datetime) -> bool:
-    """Start the grace period, unless this socket was already replaced (a reload reconnects first)."""
-    participant = await session.get(CallParticipant, participant_id, with_for_update=True)
-    if participant is None or participant.connection_sid != sid or participant.state not in ("waiting", "admitted"):
+    if participant is None or participant.state not in ("waiting", "admitted"):
         return False
-    participant.disconnected_at = now
-    return True
-
-
-async def expire(session: AsyncSession, *, participant_id: int, sid: str, now: datetime) -> bool:
-    """After the grace period: gone for good if the connection `sid` dropped and none came since.
-
-    Told apart by the connection, not by the time it dropped: two drops may share a timestamp.
-    """
-    participant = await session.get(CallParticipant, participant_id, with_for_update=True)
-    if participant is None or participant.connection_sid != sid or participant.disconnected_at is None:
+    if sid is not None and participant.connection_sid != sid:
         return False
-    if participant.state not in ("waiting", "admitted"):
-        return False
+    room_changed(session, participant.appointment_id)
     participant.state = "left"
     participant.left_at = now
+    participant.connection_sid = None
+    end_grace(participant)
     return True
 
 

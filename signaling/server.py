@@ -1,8 +1,9 @@
 """The Socket.IO signaling server on the aiohttp app (docs/signaling.md is its contract): wiring.
 
 Here: the Socket.IO server, the table of client events with their gate settings (handlers live
-in one module per event family), every server → client emit, disconnect and the grace period,
-and the lifetimes. Connect auth is in connect.py, the gate in gate.py, the messages in replies.py.
+in one module per event family), every server → client emit, disconnect, and the lifetimes. The
+grace period is a deadline in the database that every process's sweep enforces (grace.py,
+liveness.py). Connect auth is in connect.py, the gate in gate.py, the messages in replies.py.
 Events of one room run one at a time: a lock per appointment within a process, and every change
 of room state locks the appointment's row in the database, across processes.
 """
@@ -11,28 +12,46 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-import socketio
 from aiohttp import web
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signaling import admission, call, chat, connection_test, gate, late, membership, relay, rooms, turn
+from signaling import (
+    admission,
+    call,
+    chat,
+    connection_test,
+    gate,
+    grace,
+    late,
+    liveness,
+    membership,
+    relay,
+    rooms,
+    turn,
+)
 from signaling.connect import connect, origin
+from signaling.documents import DocumentPush
+from signaling.frames import GuardedServer
 from signaling.lobby_fanout import LobbyFanout
 from signaling.members import Member, room_name
-from signaling.packets import JsonOnlyPacket
+from signaling.membership_cache import MembershipCache
 from signaling.payloads import Admit, CallEnd, ChatSend, Deny, Empty, IdentityConfirm, RoomJoin, Signal
+from signaling.redis_manager import ClosingRedisManager
 from signaling.replies import (
     Admitted,
     CallEnded,
     ChatMessage,
     Denied,
+    DocumentReady,
+    DocumentRevoked,
     ErrorNotice,
     LobbyUpdated,
     PeerLeft,
@@ -60,18 +79,21 @@ class Signaling:
         settings = app[SETTINGS]
         # With Redis, emits to a room reach its members on every process; without, one process.
         manager = (
-            socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel)
-            if settings.redis_url
-            else None
+            ClosingRedisManager(settings.redis_url, channel=settings.redis_channel) if settings.redis_url else None
         )
-        self.sio = socketio.AsyncServer(
+        self.limiter = RateLimiter(settings.secret_key)
+        self.sio = GuardedServer(
+            # Every frame counts against the connection's event budget, refused ones too (frames.py).
+            limiter=lambda: self.limiter,
+            budget=(gate.EVENTS_PER_WINDOW, gate.EVENT_WINDOW),
+            unknown=partial(gate.unknown, self),
+            undecodable=partial(gate.undecodable, self),
             client_manager=manager,
             async_mode="aiohttp",
             transports=["websocket"],
             # Cross-site WebSocket hijacking: only pages of this app may connect.
             cors_allowed_origins=[origin(settings.base_url)],
             max_http_buffer_size=FRAME_LIMIT,
-            serializer=JsonOnlyPacket,
             # A dead connection is noticed within 20 s (defaults: 45 s), well inside the grace
             # period, so the other side sees "Verbindung wird wiederhergestellt" promptly.
             ping_interval=10,
@@ -81,13 +103,18 @@ class Signaling:
         )
         self.sio.attach(app, socketio_path="socket.io")
         self.locks = KeyedLocks()
-        self.limiter = RateLimiter(settings.secret_key)
-        self.grace_tasks: set[asyncio.Task[None]] = set()
-        # Staff watching the waiting room on this process: sid -> staff id. Each gets their own list.
-        self.watchers: dict[str, int] = {}
+        # This process in the liveness table (liveness.py), and the wall clock its heartbeat uses.
+        self.process_id = uuid.uuid4().hex
+        self.wall: Callable[[], datetime] = liveness.wall_now
+        # Staff watching the waiting room on this process, each with their own list (admission.py).
+        self.watchers: dict[str, admission.Watcher] = {}
         self.lobby = LobbyFanout(
             partial(admission.refresh_watchers, self), redis_url=settings.redis_url, channel=settings.redis_channel
         )
+        # This process's copies of who is in each call and of staff sessions (the relay's hot path).
+        self.cache = MembershipCache(app, admitted=rooms.presence, staff_roles=rooms.CALL_ROLES)
+        # Issued and revoked documents, told to the room once their transaction ended (documents.py).
+        self.documents = DocumentPush(self)
         # Citizens waiting on this process: sid -> (member, told that the clerk runs late, since).
         self.waiting: dict[str, tuple[Member, bool, str | None]] = {}
         self.sio.on("connect", self.connect)
@@ -146,8 +173,10 @@ class Signaling:
     async def staff(self, session: AsyncSession, sid: str) -> Staff | None:
         """The staff member behind this socket while their sign-in session lasts.
 
-        Checked on every event, not only at connect: signing out, an expired session, a password
-        reset or a deactivated account end the socket's powers at once (ASVS 3.3.1).
+        Read from the database: the handlers of staff events use it. The gate checks every event
+        against this process's copy of the session (membership_cache.py, decision #16): signing out,
+        an expired session, a password reset or a deactivated account end the socket's powers at
+        once on the process that made the change, within STALE_SECONDS elsewhere (ASVS 3.3.1).
         """
         digest = (await self.sio.get_session(sid)).get("staff_session")
         staff = await staff_sessions.resolve_digest(session=session, digest=digest, now=self.now) if digest else None
@@ -186,6 +215,12 @@ class Signaling:
     async def send_call_ended(self, reply: CallEnded, *, to: str) -> None:
         await self.sio.emit("call.ended", reply.wire(), to=to)
 
+    async def send_document_ready(self, reply: DocumentReady, *, to: str) -> None:
+        await self.sio.emit("document.ready", reply.wire(), to=to)
+
+    async def send_document_revoked(self, reply: DocumentRevoked, *, to: str) -> None:
+        await self.sio.emit("document.revoked", reply.wire(), to=to)
+
     async def send_error(self, reply: ErrorNotice, *, to: str) -> None:
         await self.sio.emit("error", reply.wire(), to=to)
 
@@ -208,24 +243,15 @@ class Signaling:
         member = await self.member(sid)
         if member is None:
             return
-        now = self.now
+        length = timedelta(seconds=self.app[SETTINGS].reconnect_grace_seconds)
         async with self.locks.hold(member.appointment_id), self.app[SESSIONS].begin() as session:
-            started = await rooms.disconnected(session, participant_id=member.participant_id, sid=sid, now=now)
+            started = await grace.disconnected(
+                session, participant_id=member.participant_id, sid=sid, now=self.now, grace=length
+            )
         if not started:
             return
         await self.send_peer_reconnecting(PeerReconnecting(member.participant_id), to=room_name(member.appointment_id))
         await self.lobby.changed()
-        task = asyncio.create_task(self._grace(member, sid))
-        self.grace_tasks.add(task)
-        task.add_done_callback(self.grace_tasks.discard)
-
-    async def _grace(self, member: Member, sid: str) -> None:
-        await asyncio.sleep(self.app[SETTINGS].reconnect_grace_seconds)
-        async with self.locks.hold(member.appointment_id), self.app[SESSIONS].begin() as session:
-            gone = await rooms.expire(session, participant_id=member.participant_id, sid=sid, now=self.now)
-        if gone:
-            await self.send_peer_left(PeerLeft(member.participant_id), to=room_name(member.appointment_id))
-            await membership.room_updated(self, member.appointment_id)
 
     # ------------------------------------------------------------------ lifetime
 
@@ -233,21 +259,38 @@ class Signaling:
         """Tell waiting citizens once when their clerk runs late (late.py); returns how many."""
         return await late.tell_late(self)
 
-    async def close(self) -> None:
-        for task in list(self.grace_tasks):
-            task.cancel()
-        await asyncio.gather(*self.grace_tasks, return_exceptions=True)
+    async def sweep(self) -> None:
+        """One round of the room sweep (liveness.py); every process runs it every room_sweep_seconds."""
+        await liveness.sweep(self)
 
 
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:
-    late_notices = asyncio.create_task(late.late_loop(app[SIGNALING]), name="vibue-late-notices")
-    await app[SIGNALING].lobby.start()
+    server = app[SIGNALING]
+    # Registered before the first connection: a participant is never held by an unknown process.
+    await liveness.heartbeat(server)
+    late_notices = asyncio.create_task(late.late_loop(server), name="vibue-late-notices")
+    beats = asyncio.create_task(liveness.run(server), name="vibue-liveness")
+    await server.cache.start()
+    await server.lobby.start()
+    server.documents.start()
     yield
-    await app[SIGNALING].lobby.close()
-    late_notices.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await late_notices
-    await app[SIGNALING].close()
+    await server.documents.close()
+    await server.lobby.close()
+    await server.cache.close()
+    for task in (late_notices, beats):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    # A clean stop: what this process still holds counts as disconnected at once elsewhere.
+    try:
+        async with app[SESSIONS].begin() as session:
+            await liveness.forget(session, process_id=server.process_id)
+    except Exception:  # the database may be gone too; then the heartbeat simply goes stale
+        liveness.log.exception("could not deregister this signaling process")
+    # Last: until here the loops and the disconnect handlers still emit, and an emit reopens a
+    # closed client's connection.
+    if isinstance(server.sio.manager, ClosingRedisManager):
+        await server.sio.manager.aclose()
 
 
 async def _on_shutdown(app: web.Application) -> None:

@@ -122,3 +122,21 @@ async def client(aiohttp_client: Any, settings: Settings, clock: ManualClock) ->
     app = create_app(settings, clock=clock)
     test_client: TestClient[Any, Any] = await aiohttp_client(app)
     return test_client
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A key prefix of this test's own in the real Redis at 127.0.0.1:6379; its keys go afterwards."""
+    import uuid
+
+    import redis.asyncio
+
+    prefix = f"vibue-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.asyncio.from_url("redis://127.0.0.1:6379/0")
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()

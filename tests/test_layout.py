@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 400
 # Domain packages with an HTTP face: service (rules, takes the session), routes (parse, call,
 # answer), schemas (wire models).
-DOMAINS = ("catalog", "booking", "video", "staff", "clerk", "devtools")
+DOMAINS = ("catalog", "booking", "video", "staff", "clerk", "devtools", "issued")
 
 
 def python_modules() -> list[Path]:

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -50,17 +49,22 @@ def assert_serves(python: str, tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "VIBUE_DATA_DIR": str(tmp_path / "var"), "VIBUE_PORT": str(port), "PYTHONPATH": str(ROOT)}
     env.pop("VIBUE_DATABASE_URL", None)
-    server = subprocess.Popen([python, "run.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [python, "run.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, body = fetch(f"http://127.0.0.1:{port}/healthz")
-                break
-            except OSError:
-                assert server.poll() is None, "run.py exited"
-                assert time.monotonic() < deadline, "run.py did not answer within 30 s"
-                time.sleep(0.2)
+        assert server.stdout is not None
+        output: list[str] = []
+        while not (output and "ViBü serves on" in output[-1]):
+            line = server.stdout.readline()  # run.py's own lines and its log, in order
+            assert line, f"run.py exited before it said it serves: {output}"
+            output.append(line)
+        said = "".join(output)
+        # Progress while migrating and seeding, and "serves on" only once it is true: the port
+        # answers at the first try after the line, not seconds later.
+        assert said.index("migrating the database schema") < said.index("seeding the demo catalog")
+        assert said.index("seeded the demo catalog") < said.index("ViBü serves on")
+        status, body = fetch(f"http://127.0.0.1:{port}/healthz")
         assert (status, json.loads(body)) == (200, {"status": "ok"})
         assert (tmp_path / "var" / "vibue.sqlite3").exists()
         status, page = fetch(f"http://127.0.0.1:{port}/buchen")
@@ -72,3 +76,5 @@ def assert_serves(python: str, tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=15)
+        if server.stdout is not None:
+            server.stdout.close()

@@ -227,15 +227,30 @@ CONCERNS = [
     ),
 ]
 
+# slug, name (de, en), kind, address (de, en). The pages say "Videotermin" beside a virtual
+# location's name themselves, so its name does not ("… – Videotermin (Videotermin)").
 LOCATIONS = [
     (
         "bv-video",
-        "Bürgeramt Virtuell – Videotermin",
+        ("Bürgeramt Virtuell", "Virtual Citizens' Office"),
         "virtual",
-        "Online – Sie brauchen ein Gerät mit Kamera und Mikrofon",
+        (
+            "Online – Sie brauchen ein Gerät mit Kamera und Mikrofon",
+            "Online – you need a device with a camera and a microphone",
+        ),
     ),
-    ("buergeramt-mitte", "Bürgeramt Mitte", "physical", "Bergheimer Straße 69, 69115 Heidelberg"),
-    ("buergeramt-neuenheim", "Bürgeramt Neuenheim", "physical", "Lutherstraße 18, 69120 Heidelberg"),
+    (
+        "buergeramt-mitte",
+        ("Bürgeramt Mitte", "Citizens' Office Mitte"),
+        "physical",
+        ("Bergheimer Straße 69, 69115 Heidelberg", ""),
+    ),
+    (
+        "buergeramt-neuenheim",
+        ("Bürgeramt Neuenheim", "Citizens' Office Neuenheim"),
+        "physical",
+        ("Lutherstraße 18, 69120 Heidelberg", ""),
+    ),
 ]
 
 MORNING = (time(8, 0), time(12, 0))
@@ -318,8 +333,10 @@ async def seed_demo(*, session: AsyncSession, now: datetime, settings: Settings)
             )
         )
     locations = {}
-    for slug, name, kind, address in LOCATIONS:
-        location = Location(slug=slug, name=name, kind=kind, address=address, booking_version=0)
+    for slug, (name, name_en), kind, (address, address_en) in LOCATIONS:
+        location = Location(
+            slug=slug, name=name, name_en=name_en, kind=kind, address=address, address_en=address_en, booking_version=0
+        )
         location.hours = [
             OpeningHours(weekday=day, opens=opens, closes=closes)
             for day, intervals in HOURS[slug].items()
@@ -328,10 +345,13 @@ async def seed_demo(*, session: AsyncSession, now: datetime, settings: Settings)
         locations[slug] = location
         session.add(location)
     staff = {}
-    for demo in DEMO_STAFF:
+    for number, demo in enumerate(DEMO_STAFF, start=101):
         staff[demo.username] = Staff(
             username=demo.username,
             display_name=demo.display_name,
+            # Printed on issued documents ("Verantwortung: …"): a demo extension and a reserved domain.
+            phone=f"06221 58-{number}",
+            email=f"{demo.username}@buergeramt.example",
             role=demo.role,
             password_hash=await demo_password_hash(demo.password),
             totp_secret=pyotp.random_base32(),

@@ -44,10 +44,29 @@ async def test_steps_one_to_three_offer_the_heidelberg_catalog(client: TestClien
     assert {loc["slug"] for loc in places} == {"buergeramt-mitte", "buergeramt-neuenheim"}
 
 
-async def test_english_names_follow_the_language_cookie(client: TestClient[Any, Any]) -> None:
+async def test_english_names_follow_the_language_cookie(
+    client: TestClient[Any, Any], mail_catcher: MailCatcher
+) -> None:
     client.session.cookie_jar.update_cookies({"vibue_lang": "en"})
     units = (await get_json(client, "/api/units"))["units"]
     assert units[0]["name"] == "Virtual Citizens' Office"
+    # The location too, and the booking's own page, whatever language it was booked in.
+    o = await offer(client)
+    path = f"/api/units/{o.unit_id}/concerns/{o.concern_id}/locations"
+    location = (await get_json(client, path))["locations"][0]
+    assert (location["name"], location["address"]) == (
+        "Virtual Citizens' Office",
+        "Online – you need a device with a camera and a microphone",
+    )
+    client.session.cookie_jar.update_cookies({"vibue_lang": "de"})
+    await reserve(client, o, MONDAY_8)
+    token = await token_from_mail(mail_catcher, "erika@example.org")
+    client.session.cookie_jar.update_cookies({"vibue_lang": "en"})
+    booking = await get_json(client, f"/api/bookings/{token}")
+    assert (booking["location"]["name"], booking["concern"]["name"]) == (
+        "Virtual Citizens' Office",
+        "Registration of address within Heidelberg",
+    )
 
 
 async def test_slots_offer_the_next_free_slot_first_and_respect_closures(client: TestClient[Any, Any]) -> None:
@@ -60,8 +79,11 @@ async def test_slots_offer_the_next_free_slot_first_and_respect_closures(client:
     assert len(answer["days"]) == 7
     saturday = answer["days"][5]
     assert saturday["date"] == "2026-12-05" and saturday["slots"] == []
+    # Closed (no opening hours, or a closure) is told apart from booked out: "geschlossen", not "ausgebucht".
+    assert [day["open"] for day in answer["days"]] == [True, True, True, True, True, False, False]
     christmas = await slots(client, o, first_day="2026-12-24", days=3)
     assert [day["slots"] for day in christmas["days"]] == [[], [], []]
+    assert [day["open"] for day in christmas["days"]] == [False, False, False]
 
 
 async def test_book_confirm_cancel_through_the_mail_links(
@@ -196,3 +218,23 @@ async def test_english_booking_without_english_texts_gets_the_german_ones_by_mai
     assert "Service: An- und Ummeldung innerhalb Heidelbergs" in body.splitlines()
     assert "Please have ready:" in body.splitlines()
     assert "- Personalausweis oder Reisepass" in body.splitlines()
+
+
+async def test_an_umlaut_domain_can_book_and_gets_its_mail_in_idna_form(
+    client: TestClient[Any, Any], mail_catcher: MailCatcher
+) -> None:
+    o = await offer(client)
+    reserved = await reserve(client, o, MONDAY_8, email="Erika@Exämple.org")
+    assert reserved["status"] == "reserved"
+    # The envelope and the To header carry the domain's IDNA (xn--) form, the booking shows it as typed.
+    token = await token_from_mail(mail_catcher, "erika@xn--exmple-cua.org")
+    booking = await get_json(client, f"/api/bookings/{token}")
+    assert booking["citizen"]["email"] == "erika@exämple.org"
+
+
+async def test_an_invalid_international_domain_is_a_field_message(client: TestClient[Any, Any]) -> None:
+    o = await offer(client)
+    response = await post_json(client, "/api/reservations", reservation(o, MONDAY_8, email="a@äb--c.de"))
+    assert response.status == 422
+    body = await response.json()
+    assert body["error"]["fields"]["email"].startswith("Bitte geben Sie eine gültige E-Mail-Adresse an")

@@ -118,7 +118,7 @@ async def test_book_confirm_and_cancel_a_video_appointment(
     await page.goto(manage_link)
     await page.get_by_test_id("cancel-booking").click()
     await page.get_by_test_id("confirm-cancel").click()
-    await expect(page.get_by_test_id("booking-status")).to_contain_text("storniert")
+    await expect(page.get_by_test_id("booking-status")).to_contain_text("abgesagt")
     await mail_catcher.receive(email, count=3)
     assert await slot_is_free(base_url), "the cancelled slot is bookable again at once"
     assert page_errors.errors == []

@@ -12,13 +12,17 @@ import pyotp
 import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright, expect
+from sqlalchemy import select
 
+from signaling import SIGNALING
 from tests.booking_flow import confirmed_booking, identity_code_from_mail, offer
 from tests.browser.conftest import CHROMIUM_ARGS, DESKTOP, PHONE, PageErrors, assert_no_horizontal_scroll, new_page
 from tests.browser.test_staff_browser import at_app_time, password_of, secret_of, sign_in
 from tests.smtp import MailCatcher
 from vibue.core.clock import ManualClock
 from vibue.core.settings import Settings
+from vibue.models import Appointment, CallParticipant
+from vibue.web.appkeys import SESSIONS
 
 START = "2026-11-30T08:00:00+01:00"  # booked at 07:00 by the test clock; the room opens at 07:45
 EMAIL = "erika@example.org"
@@ -403,3 +407,38 @@ async def test_a_phone_with_two_cameras_switches_between_them(
             assert page_errors.errors == []
         finally:
             await phone.close()
+
+
+async def test_the_clerks_waiting_list_follows_the_pushed_changes(
+    browser: Browser,
+    base_url: str,
+    app: web.Application,
+    clock: ManualClock,
+    mail_catcher: MailCatcher,
+    page_errors: PageErrors,
+) -> None:
+    """lobby.updated carries what changed ({changed, removed}); the console merges it in."""
+    await book(base_url, mail_catcher)
+    clerk = await new_page(browser, page_errors)
+    await at_app_time(clerk, clock)
+    code = pyotp.TOTP(await secret_of(app, "s.berger")).at(clock.now())
+    await sign_in(clerk, base_url, "s.berger", password_of("s.berger"), code)
+    waiting = clerk.get_by_test_id("waiting-list")
+    await expect(waiting).to_contain_text("Zurzeit wartet niemand.")
+
+    async def citizen(state: str) -> None:
+        async with app[SESSIONS].begin() as session:
+            appointment = await session.scalar(select(Appointment.id).where(Appointment.citizen_email == EMAIL))
+            assert appointment is not None
+            row = await session.scalar(select(CallParticipant).where(CallParticipant.appointment_id == appointment))
+            if row is None:  # as the citizen's connect leaves it
+                row = CallParticipant(appointment_id=appointment, role="citizen", waiting_since=clock.now())
+                session.add(row)
+            row.state = state
+        await app[SIGNALING].lobby.changed()
+
+    await citizen("waiting")
+    await expect(waiting).to_contain_text("Erika Mustermann")
+    await citizen("left")
+    await expect(waiting).to_contain_text("Zurzeit wartet niemand.")
+    assert page_errors.errors == []

@@ -70,6 +70,10 @@ async def test_dev_page_creates_a_video_appointment_to_try(
     await page.get_by_test_id("demo-call").click()
     link = page.get_by_test_id("demo-call-link")
     await expect(link).to_be_visible()
+    # What happens, honestly: the confirmation is in the outbox now, the code only once asked for.
+    result = page.get_by_test_id("demo-call-result")
+    await expect(result).to_contain_text("Bestätigung liegt im Postausgang")
+    await expect(result).to_contain_text("erst, wenn Sie ihn dort mit „Code per E-Mail anfordern“ anfordern")
     await link.click()
     await expect(page.get_by_test_id("request-code")).to_be_visible()
     assert page_errors.errors == []

@@ -41,6 +41,10 @@ async def test_a_wrong_code_is_shown_beside_the_code_field(
     await expect(field).to_have_attribute("aria-describedby", "code-input-error")
     await expect(field).to_be_focused()
     await expect(page.locator("#code-alert")).to_have_text(ATTEMPTS_LEFT)  # role="alert": announced
+    for left in ("3 Versuche", "2 Versuche", "1 Versuch"):  # the count's plural form, never "1 Versuche"
+        await field.fill(wrong)
+        await page.get_by_test_id("verify-code").click()
+        await expect(page.locator("#code-alert")).to_have_text(f"{CODE_WRONG} Sie haben noch {left}.")
 
     await field.fill(code)
     await page.get_by_test_id("verify-code").click()

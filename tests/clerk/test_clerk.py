@@ -100,7 +100,7 @@ async def test_day_lists_the_local_day_with_cancelled_last(client):
         "citizen_name": "Erika Mustermann",
         "channel": "video",
         "status": "confirmed",
-        "location": {"id": ids["location:bv-video"], "name": "Bürgeramt Virtuell – Videotermin"},
+        "location": {"id": ids["location:bv-video"], "name": "Bürgeramt Virtuell"},
     }
     assert data["appointments"][1]["location"]["id"] == ids["location:buergeramt-mitte"]
     assert data["appointments"][2]["status"] == "cancelled"
@@ -278,3 +278,34 @@ async def test_support_staff_cannot_use_the_desk(client):
     response = await client.get("/api/clerk/day")
     assert response.status == 403
     assert (await response.json())["error"]["code"] == "role_forbidden"
+
+
+async def test_an_abandoned_call_shows_in_the_day_and_takes_its_outcome_afterwards(client):
+    day = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    abandoned = await insert_appointment(client, reference="VB-ABANDN", start=day, status="abandoned")
+    running = await insert_appointment(client, reference="VB-RUNNIN", start=day, status="in_call")
+    care = await insert_appointment(
+        client, reference="VB-PFLEGE", start=day, unit="pflegestuetzpunkt", concern="pflegeberatung", status="abandoned"
+    )
+    await sign_in(client, None, "s.berger", DEMO_PASSWORDS["s.berger"])
+    listed = await (await client.get("/api/clerk/day", params={"date": "2026-12-01"})).json()
+    assert {a["id"]: a["status"] for a in listed["appointments"]} == {abandoned: "abandoned", running: "in_call"}
+
+    path = f"/api/clerk/appointments/{abandoned}/outcome"
+    bad = await post_json(client, path, {"outcome": "whatever"})
+    assert (bad.status, (await bad.json())["error"]["code"]) == (422, "validation_failed")
+    recorded = await post_json(client, path, {"outcome": "on_site_needed"})
+    assert recorded.status == 200, await recorded.text()
+    assert await recorded.json() == {"id": abandoned, "status": "completed", "outcome": "on_site_needed"}
+    again = await post_json(client, path, {"outcome": "no_show"})
+    assert (again.status, (await again.json())["error"]["code"]) == (409, "status_conflict")
+    still_running = await post_json(client, f"/api/clerk/appointments/{running}/outcome", {"outcome": "completed"})
+    assert (still_running.status, (await still_running.json())["error"]["code"]) == (409, "status_conflict")
+    for hidden in (f"/api/clerk/appointments/{care}/outcome", "/api/clerk/appointments/x1/outcome"):
+        missing = await post_json(client, hidden, {"outcome": "completed"})
+        assert (missing.status, (await missing.json())["error"]["code"]) == (404, "not_found"), hidden
+    async with client.app[SESSIONS]() as session:
+        row = await session.get(Appointment, abandoned)
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "call.outcome_recorded"))
+    assert row is not None and (row.status, row.outcome) == ("completed", "on_site_needed")
+    assert entry is not None and entry.details == {"outcome": "on_site_needed"}

@@ -424,15 +424,17 @@ async def test_locations(seeded, settings):
 
     status, out, err = await admin(
         settings, "locations", "add", "buergeramt-sued", "--name", "Bürgeramt Süd", "--kind", "physical",
-        "--address", "Rathausstraße 1, 69126 Heidelberg",
+        "--address", "Rathausstraße 1, 69126 Heidelberg", "--name-en", "Citizens' Office South",
     )  # fmt: skip
     assert (status, err) == (0, "")
     assert "hours set buergeramt-sued" in out
     location = await one(seeded, select(Location).where(Location.slug == "buergeramt-sued"))
-    assert (location.name, location.kind, location.address) == (
+    assert (location.name, location.name_en, location.kind, location.address, location.address_en) == (
         "Bürgeramt Süd",
+        "Citizens' Office South",
         "physical",
         "Rathausstraße 1, 69126 Heidelberg",
+        "",
     )
     assert "buergeramt-sued" in (await admin(settings, "locations", "list"))[1]
     assert await audit_actions(seeded) == [("location.created", f"location:{location.id}")]
@@ -477,3 +479,19 @@ async def test_deactivating_the_only_clerk_removes_the_slots(client, settings):
 
     assert (await admin(settings, "staff", "reactivate", "a.schmidt"))[0] == 0
     assert await offered_slots(client, unit, concern, location)
+
+
+async def test_staff_add_takes_the_phone_and_email_printed_on_documents(seeded, settings):
+    status, _, err = await admin(
+        settings, "staff", "add", "d.ruf", "--name", "Dana Ruf", "--role", "clerk", "--phone", "06221 58-0",
+        "--email", "d.ruf@heidelberg.example", "--password-stdin", stdin="a long enough password\n",
+    )  # fmt: skip
+    assert (status, err) == (0, "")
+    staff = await one(seeded, select(Staff).where(Staff.username == "d.ruf"))
+    assert (staff.phone, staff.email) == ("06221 58-0", "d.ruf@heidelberg.example")
+    status, _, err = await admin(
+        settings, "staff", "add", "e.ruf", "--name", "E", "--role", "clerk", "--email", "no-address",
+        "--password-stdin", stdin="a long enough password\n",
+    )  # fmt: skip
+    assert status == 2
+    assert "--email" in err

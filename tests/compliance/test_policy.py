@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from vibue.compliance.policy import RETENTION_KEYS, PolicyError, load_policy
+from vibue.compliance.retention import CALL_METADATA_COLUMNS, OF_APPOINTMENT, RULES
 from vibue.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,7 @@ def test_shipped_policy_loads() -> None:
     assert "identity_check_document_type" in policy.recording.call_metadata
     assert set(policy.recording.never_stored) >= {"id_numbers", "id_images", "media", "sdp", "ip_addresses"}
     assert policy.retention.appointment_personal_data == timedelta(days=30)
+    assert policy.retention.call_data == timedelta(days=30)
     assert policy.retention.appointments == timedelta(days=730)
     assert policy.retention.unconfirmed_reservations == timedelta(days=1)
     assert policy.retention.audit_log == timedelta(days=365)
@@ -67,6 +69,26 @@ def test_readme_explains_every_retention_key_in_both_languages() -> None:
         assert f"`{key}`" in english, key
     assert "Art. 5 Abs. 1 lit. e DSGVO" in german
     assert "GDPR Art. 5(1)(e)" in english
+
+
+def call_data() -> list[tuple[str, ...]]:
+    """What the retention job removes of a call, each with its period: (where it is kept, policy key, ...)."""
+    data: list[tuple[str, ...]] = [(f"`{r.table}`", f"`{r.period}`") for r in RULES if r.column == OF_APPOINTMENT]
+    data += [(f"`{rule.only[1][0]}`", f"`{rule.period}`") for rule in RULES if rule.only and rule.only[0] == "action"]
+    data += [
+        ("`appointments.identity_checked_at`", "`call_data`"),
+        ("`call_participants.connection_test`", "`client_telemetry`"),
+    ]
+    data += [(f"{column.key}`", "`appointments`", "`call_data`") for column in CALL_METADATA_COLUMNS.values()]
+    return data
+
+
+def test_readme_lists_each_call_datum_with_its_period_in_both_languages() -> None:
+    german, english = README.read_text(encoding="utf-8").split("## English", 1)
+    for half in (german, english):
+        rows = [line for line in half.splitlines() if line.startswith("| ")]
+        for needles in call_data():
+            assert [row for row in rows if all(needle in row for needle in needles)], needles
 
 
 @pytest.mark.parametrize("switch", ["audio", "video", "screenshots"])
@@ -113,7 +135,7 @@ def test_missing_table_is_refused(tmp_path: Path) -> None:
 def test_unknown_retention_key_is_refused(tmp_path: Path) -> None:
     text = shipped_with("audit_log = 365", "audit_log = 365\nvideo_recordings = 30")
     assert refused(tmp_path, text) == (
-        "retention.video_recordings is not a known key (known: appointment_personal_data, appointments, "
+        "retention.video_recordings is not a known key (known: appointment_personal_data, call_data, appointments, "
         "unconfirmed_reservations, audit_log, documents, client_telemetry, mail_queue, staff_sessions)"
     )
 
@@ -185,3 +207,11 @@ def test_policy_is_frozen() -> None:
     policy = load_policy(SHIPPED)
     with pytest.raises(AttributeError):
         policy.retention.audit_log = timedelta(days=1)  # type: ignore[misc]
+
+
+def test_documents_may_not_outlive_their_appointments(tmp_path: Path) -> None:
+    message = refused(tmp_path, shipped_with("documents = 90", "documents = 731"))
+    assert message == "retention.documents must not be longer than retention.appointments (730 days), got 731"
+    assert (
+        load_policy(write(tmp_path, shipped_with("documents = 90", "documents = 730"))).retention.documents.days == 730
+    )

@@ -297,25 +297,28 @@ async def test_missing_tables_are_skipped_and_used_once_they_exist(
     world: World, sessions: async_sessionmaker[AsyncSession], policy: Policy
 ) -> None:
     report = await run(sessions, policy)
-    assert report.skipped_tables == ("documents", "client_telemetry")
-    assert report.deleted_documents == report.deleted_client_telemetry == 0
+    assert report.skipped_tables == ("client_telemetry",)
+    assert report.deleted_client_telemetry == 0
 
-    # A later issue adds the documents table: the same rule starts applying, no code change needed.
+    # A later issue adds the telemetry table: the same rule starts applying, no code change needed.
     later = MetaData()
-    documents = Table(
-        "documents", later, Column("id", Integer, primary_key=True), Column("created_at", UTCDateTime, nullable=False)
+    telemetry = Table(
+        "client_telemetry",
+        later,
+        Column("id", Integer, primary_key=True),
+        Column("created_at", UTCDateTime, nullable=False),
     )
     async with sessions.begin() as session:
         connection = await session.connection()
         await connection.run_sync(later.create_all)
-        await session.execute(documents.insert(), [{"created_at": NOW - 91 * DAY}, {"created_at": NOW - 89 * DAY}])
+        await session.execute(telemetry.insert(), [{"created_at": NOW - 31 * DAY}, {"created_at": NOW - 29 * DAY}])
 
     report = await run(sessions, policy)
-    assert report.skipped_tables == ("client_telemetry",)
-    assert report.deleted_documents == 1
+    assert report.skipped_tables == ()
+    assert report.deleted_client_telemetry == 1
     async with sessions() as session:
-        left = (await session.execute(select(documents.c.created_at))).scalars().all()
-    assert left == [NOW - 89 * DAY]
+        left = (await session.execute(select(telemetry.c.created_at))).scalars().all()
+    assert left == [NOW - 29 * DAY]
 
 
 async def test_second_run_changes_nothing(
@@ -342,7 +345,7 @@ async def test_second_run_changes_nothing(
 
     second = await run(sessions, policy)
 
-    assert second == RetentionReport(skipped_tables=("documents", "client_telemetry"))
+    assert second == RetentionReport(skipped_tables=("client_telemetry",))
     assert second.total == 0
     assert await appointments(sessions) == snapshot[0]
     # The only new row is the second run's own audit entry.
@@ -395,9 +398,7 @@ async def test_job_runs_at_start_logs_counts_and_stops_cleanly(
     tasks = [task for task in asyncio.all_tasks() if task.get_name() == "vibue-retention"]
     assert tasks == []
     messages = [record.getMessage() for record in caplog.records if record.name == "vibue.compliance.retention"]
-    assert messages == [
-        "retention applied: anonymised_appointments=1 (tables not present yet: documents, client_telemetry)"
-    ]
+    assert messages == ["retention applied: anonymised_appointments=1 (tables not present yet: client_telemetry)"]
     assert "erika" not in caplog.text.lower()
 
 

@@ -1,6 +1,6 @@
 """The one list of error codes (vibue/core/error_codes.py) against the server's source and the catalogs.
 
-The Python source of vibue/ and signaling/ is read with `ast`: every code given to a domain error,
+The Python source of vibue/, signaling/ and documents/ is read with `ast`: every code given to a domain error,
 to signaling's `Refused`, `failure` and `_refusal`, to a join-token error or to `error_response`,
 and every code in a route's `errors=(...)`, must be registered; every registered code must be
 used somewhere and have its German and English message.
@@ -21,7 +21,7 @@ from vibue.core.i18n import catalog
 from vibue.web.middleware import HTTP_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("vibue", "signaling")
+SOURCES = ("vibue", "signaling", "documents")
 # The domain errors of vibue/core/errors.py; subclasses elsewhere (signaling/echo.py's Busy) are found in the source.
 ERROR_CLASSES = {
     name: cls
@@ -161,7 +161,8 @@ class Scan:
 
     def reaches_http(self, use: Use) -> bool:
         path = use.where.split(":")[0]
-        return path.startswith("vibue/") or path in self.http_modules
+        # documents/ answers HTTP through the port vibue/issued/ports.py (the clerk's preview and issue).
+        return path.startswith(("vibue/", "documents/")) or path in self.http_modules
 
     def _code(self, node: ast.expr, at: str, how: str, status: int | None = None) -> None:
         codes = _constants(node)
@@ -212,7 +213,7 @@ def test_every_registered_code_is_used(scan: Scan) -> None:
 def test_codes_keep_their_registered_status(scan: Scan) -> None:
     """Raised over HTTP with the status the list (and so the OpenAPI document) gives it.
 
-    Everything in vibue/ may reach HTTP; in signaling/ only the modules that declare routes do.
+    Everything in vibue/ and documents/ may reach HTTP; in signaling/ only the modules that declare routes do.
     """
     wrong = [
         f"{use.where} {use.how}({use.code!r}) answers {use.status}, the list says {CODES[use.code].status}"
@@ -247,12 +248,14 @@ def test_every_code_has_its_message(lang: str) -> None:
     # HTTP answers and socket acks say error.<code>; a refused connection says error.socket_<code>.
     wanted = [f"error.{code}" for code, entry in CODES.items() if entry.http or entry.socket]
     wanted += [f"error.socket_{code}" for code, entry in CODES.items() if entry.connect]
-    assert [key for key in wanted if not messages.get(key)] == []
+    # A counted message is stored as its plural forms (error.<code>.one, error.<code>.other).
+    assert [key for key in wanted if not (messages.get(key) or messages.get(f"{key}.other"))] == []
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_the_catalog_holds_no_message_for_an_unknown_code(lang: str) -> None:
     keys = [key.removeprefix("error.") for key in catalog(lang) if key.startswith("error.")]
+    keys = [re.sub(r"\.(one|other)$", "", key) for key in keys]
     assert sorted(key for key in keys if key.removeprefix("socket_") not in CODES) == []
 
 

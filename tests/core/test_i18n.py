@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 from types import SimpleNamespace
@@ -78,3 +79,45 @@ def test_an_area_file_holds_only_its_own_keys(monkeypatch: pytest.MonkeyPatch, t
         monkeypatch.undo()
         catalog.cache_clear()
     assert "mail.footer" in catalog("de")
+
+
+def test_a_counted_text_reads_its_plural_form() -> None:
+    # "Sie haben noch 1 Versuche" was one text for every count.
+    assert translate("de", "error.identity_code_wrong", count=1) == "Der Code stimmt nicht. Sie haben noch 1 Versuch."
+    assert translate("de", "error.identity_code_wrong", count=4).endswith("noch 4 Versuche.")
+    assert translate("en", "error.identity_code_wrong", count=1).endswith("You have 1 attempt left.")
+    assert translate("en", "error.identity_code_wrong", count=0).endswith("You have 0 attempts left.")
+
+
+COUNTED = re.compile(r"(?<!:)\{\w+\} (Minuten?|Versuchen?|Tagen?|Tage|Personen|minutes?|attempts?|days?|people)\b")
+
+
+def test_every_counted_text_has_both_plural_forms() -> None:
+    # A count followed by its noun is a plural text; each of those has .one and .other in each language.
+    for lang in LANGUAGES:
+        texts = catalog(lang)
+        counted = sorted(key for key, text in texts.items() if COUNTED.search(text))
+        assert [key for key in counted if not key.endswith((".one", ".other"))] == [], lang
+        for key in texts:
+            base, _, form = key.rpartition(".")
+            if form == "one":
+                assert f"{base}.other" in texts, key
+                assert base not in texts, f"{base} is both a text and a plural"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("en-GB,en;q=0.9", "en"),
+        ("en-US", "en"),
+        ("fr-FR,fr;q=0.9,en;q=0.8,de;q=0.7", "en"),
+        ("de;q=0.3, en;q=0.9", "en"),
+        ("en;q=0, de", "de"),
+        ("fr", "de"),
+        ("", "de"),
+        ("*", "de"),
+        ("en;q=abc", "de"),
+    ],
+)
+def test_accept_language_picks_the_most_preferred_supported_language(header: str, expected: str) -> None:
+    assert i18n.accepted_language(header) == expected

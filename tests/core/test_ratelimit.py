@@ -91,3 +91,34 @@ def test_a_closed_connection_is_forgotten() -> None:
     limiter.hit("events", "sid-2", limit=1, window=60)
     limiter.forget("sid-1")
     assert sorted(limiter._hits) == [("events", "sid-2")]
+
+
+async def test_a_shared_limit_counts_once_for_every_process_with_redis(redis_prefix: str) -> None:
+    import redis.asyncio
+
+    from vibue.core.ratelimit import SharedLimiter
+
+    clients = [redis.asyncio.from_url("redis://127.0.0.1:6379/0") for _ in range(2)]
+    try:
+        one, two = (SharedLimiter("secret", redis_client=c, prefix=redis_prefix) for c in clients)
+        for limiter in (one, two, one):
+            await limiter.hit("mails", "citizen", limit=3, window=60)
+        with pytest.raises(RateLimited) as raised:
+            await two.hit("mails", "citizen", limit=3, window=60)
+        assert 1 <= raised.value.retry_after <= 60
+        await two.hit("mails", "somebody-else", limit=3, window=60)  # counted per client
+        await two.hit("reservations", "citizen", limit=3, window=60)  # and per bucket
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+async def test_without_redis_the_shared_limit_counts_in_memory() -> None:
+    from vibue.core.ratelimit import SharedLimiter
+
+    one, two = SharedLimiter("secret"), SharedLimiter("secret")
+    for _ in range(3):
+        await one.hit("mails", "citizen", limit=3, window=60)
+    with pytest.raises(RateLimited):
+        await one.hit("mails", "citizen", limit=3, window=60)
+    await two.hit("mails", "citizen", limit=3, window=60)  # another process: its own count

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import logging
 import socket
 from datetime import UTC, datetime, timedelta
@@ -393,7 +395,7 @@ def test_cancellation_and_reschedule_update_the_same_calendar_entry() -> None:
     assert "Bisheriger Termin: Montag, 30. November 2026, 09:00 Uhr" in text_body(moved)
     assert events[1].decoded("DTSTART") == moved_to
 
-    assert str(cancelled["Subject"]) == "Ihr Termin wurde storniert (VB-7K3M)"
+    assert str(cancelled["Subject"]) == "Ihr Termin wurde abgesagt (VB-7K3M)"
     calendar, part = calendar_of(cancelled)
     assert part.get_param("method") == "CANCEL"
     assert str(calendar["METHOD"]) == "CANCEL"
@@ -411,6 +413,21 @@ def test_names_cannot_inject_headers() -> None:
     message = compose.confirmation_mail(booking(citizen_name="Eve\r\nBcc: victim@example.net"))
     assert message["Bcc"] is None
     assert message["To"].addresses[0].addr_spec == "joerg.mueller@example.net"
+
+
+def test_encoded_words_in_names_cannot_inject_headers() -> None:
+    # Names stored before the booking form refused encoded words: the mail goes out without one.
+    message = compose.confirmation_mail(booking(citizen_name="=?utf-8?q?a=0D=0ABcc:x@y?="))
+    data = message.as_bytes(policy=email.policy.SMTP)
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    assert parsed["Bcc"] is None and b"Bcc" not in data.split(b"\r\n\r\n")[0]
+    assert parsed["To"].addresses[0].addr_spec == "joerg.mueller@example.net"
+
+
+def test_international_domains_go_out_in_idna_form() -> None:
+    message = compose.confirmation_mail(booking(citizen_email="joerg@müller.de"))
+    data = message.as_bytes(policy=email.policy.SMTP)
+    assert b"To: =?utf-8?q?J=C3=B6rg_M=C3=BCller?= <joerg@xn--mller-kva.de>" in data
 
 
 def test_reservation_mail_needs_its_links() -> None:

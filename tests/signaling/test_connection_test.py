@@ -211,8 +211,8 @@ async def test_the_echo_sends_media_back_and_the_verdict_reaches_the_waiting_lis
         again = await report(booked, test_id, verdict="limited", reason="high_rtt", rtt_ms=420)
         assert again.status == 200, await again.text()
         updated = await clerk.next("lobby.updated")
-        assert updated["waiting"][0]["connection_test"]["verdict"] == "limited"
-        assert updated["waiting"][0]["connection_test"]["server"] is None
+        assert updated["changed"][0]["connection_test"]["verdict"] == "limited"
+        assert updated["changed"][0]["connection_test"]["server"] is None
     finally:
         await citizen.close()
         await clerk.close()

@@ -5,7 +5,7 @@ would, and starts the competing change in a second transaction, as the other pro
 competing change must wait for the first to commit and then see its result; reading the old state
 would admit a citizen twice, or start a grace period for a connection that was already replaced.
 SQLite serves one process (its writers are serialised anyway), so these run on PostgreSQL only.
-The last test, about which drop a grace period belongs to, rides along on the same set-up.
+The last test, about which drop a grace deadline belongs to, rides along on the same set-up.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import add_checked_in_citizens
-from signaling import rooms
+from signaling import grace, rooms
 from tests import databases
 from tests.conftest import TEST_NOW
 from vibue.core.errors import Conflict
@@ -30,6 +30,7 @@ from vibue.seed import seed_demo
 
 # Long enough for the competing transaction to read and write if nothing stopped it.
 HEAD_START = 0.5
+GRACE = timedelta(seconds=60)
 
 
 @pytest.fixture
@@ -103,18 +104,18 @@ async def test_a_reconnect_elsewhere_is_not_taken_for_the_old_connection_droppin
     appointment_id, citizen = room
     async with sessions.begin() as session:
         await rooms.connect_citizen(
-            session, participant_id=citizen, appointment_id=appointment_id, sid="old", now=TEST_NOW
+            session, participant_id=citizen, appointment_id=appointment_id, sid="old", process_id="p1", now=TEST_NOW
         )
 
     async def old_connection_drops() -> bool:
         async with sessions.begin() as session:
-            return await rooms.disconnected(session, participant_id=citizen, sid="old", now=TEST_NOW)
+            return await grace.disconnected(session, participant_id=citizen, sid="old", now=TEST_NOW, grace=GRACE)
 
     # The page reloads onto another process: the new connection is being registered there while
     # this process notices that the old one closed.
     async with sessions() as first:
         await rooms.connect_citizen(
-            first, participant_id=citizen, appointment_id=appointment_id, sid="new", now=TEST_NOW
+            first, participant_id=citizen, appointment_id=appointment_id, sid="new", process_id="p2", now=TEST_NOW
         )
         await first.flush()
         started_grace = await while_open(first, old_connection_drops())
@@ -125,20 +126,23 @@ async def test_a_reconnect_elsewhere_is_not_taken_for_the_old_connection_droppin
         assert (participant.connection_sid, participant.disconnected_at) == ("new", None)
 
 
-async def test_a_grace_period_ends_only_the_connection_it_began_for(
+async def test_a_grace_deadline_belongs_to_the_latest_drop(
     sessions: async_sessionmaker[AsyncSession], room: tuple[int, int]
 ) -> None:
-    # Two drops at the same instant (a stopped test clock, or a coarse one): the first drop's
-    # grace period must not end the second connection's.
+    # Dropped, back after 30 s, dropped again: the first drop's deadline must not end the second
+    # connection's grace period; the deadline is the row's, so any process's sweep sees the latest.
     appointment_id, citizen = room
-    for sid in ("first", "second"):
+    for n, sid in enumerate(("first", "second")):
+        at = TEST_NOW + timedelta(seconds=30 * n)
         async with sessions.begin() as session:
             await rooms.connect_citizen(
-                session, participant_id=citizen, appointment_id=appointment_id, sid=sid, now=TEST_NOW
+                session, participant_id=citizen, appointment_id=appointment_id, sid=sid, process_id="p1", now=at
             )
         async with sessions.begin() as session:
-            assert await rooms.disconnected(session, participant_id=citizen, sid=sid, now=TEST_NOW)
+            assert await grace.disconnected(session, participant_id=citizen, sid=sid, now=at, grace=GRACE)
     async with sessions.begin() as session:
-        assert not await rooms.expire(session, participant_id=citizen, sid="first", now=TEST_NOW)
+        assert await grace.due(session, now=TEST_NOW + timedelta(seconds=61)) == []
+        assert not await grace.expire(session, participant_id=citizen, now=TEST_NOW + timedelta(seconds=61))
     async with sessions.begin() as session:
-        assert await rooms.expire(session, participant_id=citizen, sid="second", now=TEST_NOW)
+        assert await grace.due(session, now=TEST_NOW + timedelta(seconds=90)) == [(appointment_id, citizen)]
+        assert await grace.expire(session, participant_id=citizen, now=TEST_NOW + timedelta(seconds=90))

@@ -7,26 +7,31 @@ import asyncio
 import os
 import socket
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import redis.asyncio
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from sqlalchemy import select
 
 from bench.common import add_checked_in_citizens
+from signaling.membership_cache import STALE_SECONDS
 from tests import databases
 from tests.calls import Peer
+from tests.helpers import post_json
 from vibue.core.db import make_engine, make_sessionmaker
 from vibue.core.paths import ROOT
 from vibue.models import Staff
 from vibue.staff import sessions as staff_sessions
 
 SECRET = "scale-out-test-secret-that-is-long-enough"
+CANDIDATE = {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
 REDIS_URL = os.environ.get("VIBUE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -55,47 +60,66 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-async def two_servers(pg_url: str, tmp_path: Path) -> AsyncIterator[list[str]]:
+async def spawn(pg_url: str, data_dir: Path, channel: str, **env_extra: str) -> tuple[asyncio.subprocess.Process, str]:
+    """One server process (`run.py`) on the shared database and Redis channel, once healthy."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "VIBUE_PORT": str(port),
+        "VIBUE_DATABASE_URL": pg_url,
+        "VIBUE_DATA_DIR": str(data_dir),
+        "VIBUE_REDIS_URL": REDIS_URL,
+        "VIBUE_REDIS_CHANNEL": channel,
+        # Rate limits and lockouts live in Redis too: keys of this test's own (they expire).
+        "VIBUE_REDIS_PREFIX": channel,
+        "VIBUE_SECRET_KEY": SECRET,
+        "VIBUE_RETENTION_INTERVAL_HOURS": "0",
+        "VIBUE_LOG_LEVEL": "WARNING",
+        **env_extra,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "run.py", cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    await wait_healthy(url, process)
+    return process, url
+
+
+async def stop(processes: list[asyncio.subprocess.Process]) -> None:
+    """SIGTERM each process still running; each must stop within 20 s."""
+    running = [p for p in processes if p.returncode is None]
+    for process in running:
+        process.terminate()
+    for process in running:
+        try:
+            await asyncio.wait_for(process.wait(), 20)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise AssertionError("a server process did not stop within 20 s of SIGTERM") from None
+
+
+async def require_redis() -> None:
     if not await redis_available():
         if databases.in_ci():
             pytest.fail(f"Redis at {REDIS_URL} is required in CI and did not answer")
         pytest.skip("Redis not running (outside CI only)")
+
+
+@pytest.fixture
+async def two_servers(pg_url: str, tmp_path: Path) -> AsyncIterator[list[str]]:
+    await require_redis()
     channel = f"vibue-test-{uuid.uuid4().hex[:8]}"
     processes, urls = [], []
-    for n in range(2):
-        port = free_port()
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "VIBUE_PORT": str(port),
-            "VIBUE_DATABASE_URL": pg_url,
-            "VIBUE_DATA_DIR": str(tmp_path / f"var{n}"),
-            "VIBUE_REDIS_URL": REDIS_URL,
-            "VIBUE_REDIS_CHANNEL": channel,
-            "VIBUE_SECRET_KEY": SECRET,
-            "VIBUE_RETENTION_INTERVAL_HOURS": "0",
-            "VIBUE_LOG_LEVEL": "WARNING",
-        }
-        processes.append(
-            await asyncio.create_subprocess_exec(
-                sys.executable, "run.py", cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-        await wait_healthy(urls[-1], processes[-1])  # one after the other: the first migrates and seeds
+    for n in range(2):  # one after the other: the first migrates and seeds
+        process, url = await spawn(pg_url, tmp_path / f"var{n}", channel)
+        processes.append(process)
+        urls.append(url)
     try:
         yield urls
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                await asyncio.wait_for(process.wait(), 20)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-                raise AssertionError("a server process did not stop within 20 s of SIGTERM") from None
+        await stop(processes)
 
 
 async def wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
@@ -161,7 +185,7 @@ async def test_a_call_across_two_processes(two_servers: list[str], pg_url: str) 
         await citizen.connect(two_servers[0], join_token=join_token)
         await citizen.next("waiting")
         # The citizen arrived on process 1; the clerk watching on process 2 is told at once.
-        waiting = (await clerk.next("lobby.updated"))["waiting"]
+        waiting = (await clerk.next("lobby.updated"))["changed"]
         assert [w["appointment_id"] for w in waiting] == [appointment_id]
         room = (await clerk.call("room.join", {"appointment_id": appointment_id}))["room"]
         assert (await clerk.call("admit", {"appointment_id": appointment_id}))["ok"]
@@ -186,3 +210,57 @@ async def test_a_call_across_two_processes(two_servers: list[str], pg_url: str) 
             await pc.close()
         for peer in (citizen, clerk):
             await peer.close()
+
+
+async def refused_within_the_bound(peer: Peer, to: int, code: str, *, changed_at: float) -> None:
+    """Signal until refused with `code`; a signal sent later than STALE_SECONDS after the change
+    (which committed before `changed_at`) and still relayed breaks decision #16's bound."""
+    while True:
+        sent_at = time.monotonic()
+        answer = await peer.call("signal", {"to": to, "candidate": CANDIDATE})
+        if not answer["ok"]:
+            assert answer["error"]["code"] == code, answer
+            return
+        assert sent_at - changed_at < STALE_SECONDS, "still relayed after the bound"
+        await asyncio.sleep(0.05)
+
+
+async def test_leaving_and_signing_out_count_on_the_other_process_within_the_bound(
+    two_servers: list[str], pg_url: str
+) -> None:
+    appointment_id, join_token, cookie = await checked_in_citizen(pg_url)
+    second_cookie = await another_session(pg_url)
+    citizen, clerk, here = Peer(), Peer(), Peer()  # citizen and `here` on process 1, clerk on process 2
+    try:
+        await citizen.connect(two_servers[0], join_token=join_token)
+        await citizen.next("waiting")
+        await clerk.connect(two_servers[1], cookie=cookie)
+        clerk_id = (await clerk.call("room.join", {"appointment_id": appointment_id}))["room"]["me"]
+        assert (await clerk.call("admit", {"appointment_id": appointment_id}))["ok"]
+        citizen_id = (await citizen.next("admitted"))["room"]["me"]
+        await here.connect(two_servers[0], cookie=second_cookie)  # the same admin, signed in twice
+        assert (await here.call("room.join", {"appointment_id": appointment_id}))["ok"]
+        for sender, to in ((citizen, clerk_id), (clerk, citizen_id), (here, citizen_id)):  # copies on both
+            assert (await sender.call("signal", {"to": to, "candidate": CANDIDATE}))["ok"]
+
+        async with aiohttp.ClientSession(two_servers[1], cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            http.cookie_jar.update_cookies({"vibue_staff": second_cookie})
+            assert (await post_json(http, "/api/staff/logout")).status == 204  # on process 2
+        await refused_within_the_bound(here, citizen_id, "not_signed_in", changed_at=time.monotonic())
+
+        assert (await clerk.call("call.end", {"outcome": "completed"}))["ok"]  # on process 2
+        await refused_within_the_bound(citizen, clerk_id, "not_admitted", changed_at=time.monotonic())
+    finally:
+        for peer in (citizen, clerk, here):
+            await peer.close()
+
+
+async def another_session(pg_url: str) -> str:
+    engine = make_engine(pg_url)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            admin = await session.scalar(select(Staff).where(Staff.username == "a.schmidt"))
+            assert admin is not None
+            return await staff_sessions.open_session(session=session, staff=admin, now=datetime.now(UTC), hours=1)
+    finally:
+        await engine.dispose()

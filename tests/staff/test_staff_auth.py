@@ -16,10 +16,12 @@ from tests.helpers import DEFAULT_PASSWORD, STAFF_COOKIE, add_staff, cookie, csr
 from vibue.core.db import unit_of_work
 from vibue.core.errors import DomainError
 from vibue.core.i18n import translate
+from vibue.core.strikes import Strikes
 from vibue.models import AuditEntry, Staff
 from vibue.seed import DEMO_STAFF
 from vibue.staff import passwords, totp
 from vibue.staff import service as staff_auth
+from vibue.staff.lockout import Lockouts
 from vibue.web.appkeys import SESSIONS
 
 PASSWORD = DEFAULT_PASSWORD
@@ -164,8 +166,8 @@ async def test_five_failures_lock_for_fifteen_minutes(client, clock):
         else:
             assert_invalid(*await login(client, "clerk1", PASSWORD, "000000"))
     row = await staff_row(client, "clerk1")
-    assert row.locked_until is not None
-    assert row.failed_attempts == 0  # restarts, so the lock's end does not relock on the next slip
+    # This source is locked out; the account is not (see the tests of sources below).
+    assert (row.locked_until, row.failed_attempts) == (None, 5)
 
     status, data = await login(client, "clerk1", PASSWORD, totp.code_at(secret, clock.now()))
     assert status == 423
@@ -253,9 +255,9 @@ async def test_locked_refusals_still_verify_the_password(client, clock, settings
         calls.append("dummy" if password_hash == passwords.DUMMY_HASH else "account")
         return await passwords.verify_password(password_hash, password)
 
-    names = staff_auth.UnknownNames(settings.secret_key)
+    lockouts = Lockouts(settings.secret_key, Strikes())
     for _ in range(5):
-        names.fail("nobody", clock.now())
+        await lockouts.fail(lockouts.unknown("nobody"), "source", clock.now(), whole=True)
 
     async def attempt(username: str) -> int | None:
         try:
@@ -268,7 +270,8 @@ async def test_locked_refusals_still_verify_the_password(client, clock, settings
                     now=clock.now(),
                     secret_key=settings.secret_key,
                     city_name=settings.city_name,
-                    unknown_names=names,
+                    lockouts=lockouts,
+                    source="source",
                     verify=counting_verify,
                 )
         except DomainError as refused:
@@ -280,20 +283,21 @@ async def test_locked_refusals_still_verify_the_password(client, clock, settings
     assert calls == ["account", "dummy"]
 
 
-def test_unknown_names_memory_is_bounded_and_expires(clock):
-    names = staff_auth.UnknownNames("k" * 40, max_entries=3)
+async def test_lockout_memory_is_bounded_and_expires(clock):
+    strikes = Strikes(max_entries=6)
+    names = Lockouts("k" * 40, strikes)
     for index in range(10):
-        names.fail(f"name-{index}", clock.now())
-    assert len(names) == 3
+        await names.fail(names.unknown(f"name-{index}"), "source", clock.now(), whole=True)
+    assert len(strikes) == 6  # a pair and a whole-name entry each
     for _ in range(5):
-        names.fail("name-9", clock.now())
-    assert names.is_locked("NAME-9", clock.now())
-    assert len(names) == 3
+        await names.fail(names.unknown("name-9"), "source", clock.now(), whole=True)
+    assert await names.is_locked(names.unknown("NAME-9"), "source", clock.now(), whole=True)
+    assert len(strikes) == 6
     clock.advance(minutes=15)
-    assert not names.is_locked("name-9", clock.now())
-    names.fail("fresh-1", clock.now())
-    names.fail("fresh-2", clock.now())
-    assert len(names) == 2  # the expired entries made room, the fresh one stayed
+    assert not await names.is_locked(names.unknown("name-9"), "source", clock.now(), whole=True)
+    await names.fail(names.unknown("fresh-1"), "source", clock.now(), whole=True)
+    await names.fail(names.unknown("fresh-2"), "source", clock.now(), whole=True)
+    assert len(strikes) == 4  # the expired entries made room, the fresh ones stayed
 
 
 async def test_enrolment_end_to_end(client, clock, settings):

@@ -37,6 +37,8 @@ def assert_error_shape(body: Any, code: str) -> None:
         ({"name": ""}, "name", "Bitte geben Sie Ihren Namen an (höchstens 120 Zeichen)."),
         ({"name": "x" * 121}, "name", "Bitte geben Sie Ihren Namen an (höchstens 120 Zeichen)."),
         ({"name": "Eve\u0000"}, "name", "Bitte geben Sie Ihren Namen an (höchstens 120 Zeichen)."),
+        # An encoded word a mail reader would decode into a line break and a Bcc header.
+        ({"name": "=?utf-8?q?a=0D=0ABcc:x@y?="}, "name", "Bitte geben Sie Ihren Namen an (höchstens 120 Zeichen)."),
         ({"phone": "call me"}, "phone", "Bitte geben Sie eine Telefonnummer aus Ziffern an, z. B. 06221 58-0."),
         (
             {"privacy_consent": False},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-
 from typing import Any
 
 import pytest
@@ -83,7 +82,7 @@ async def test_operations_list_the_codes_they_can_answer(client: TestClient[Any,
     paths = (await (await client.get("/api/openapi.json")).json())["paths"]
     verify = paths["/api/video/{token}/verify"]["post"]
     assert _codes(verify) == {
-        "400": ["json_required", "malformed_json"],
+        "400": ["json_required", "malformed_json", "json_too_complex"],
         "403": ["csrf_failed"],
         "404": ["booking_not_found"],
         "409": [
@@ -98,6 +97,7 @@ async def test_operations_list_the_codes_they_can_answer(client: TestClient[Any,
         "422": ["validation_failed", "identity_code_missing", "identity_code_wrong"],
         "429": ["rate_limited"],
         "500": ["internal"],
+        "503": ["limits_unavailable"],
     }
     assert set(verify["x-error-codes"]) == {code for codes in _codes(verify).values() for code in codes}
     # A GET without body or query, for everyone: no CSRF, no sign-in, no body codes.
@@ -143,3 +143,29 @@ async def test_an_undeclared_code_is_reported(
     assert (await response.json())["error"]["code"] == "open_booking_exists"
     logged = [r for r in caplog.records if "undeclared error code open_booking_exists" in r.getMessage()]
     assert len(logged) == 1
+
+
+async def test_operations_state_csrf_retry_after_and_what_they_enforce(client: TestClient[Any, Any]) -> None:
+    """What the server enforces is in the document, so a generator of valid requests gets them accepted."""
+    document = await (await client.get("/api/openapi.json")).json()
+    paths, schemes = document["paths"], document["components"]["securitySchemes"]
+    assert schemes["csrfHeader"] == {**schemes["csrfHeader"], "type": "apiKey", "in": "header", "name": "X-CSRF-Token"}
+    assert paths["/api/reservations"]["post"]["security"] == [{"csrfCookie": [], "csrfHeader": []}]
+    assert paths["/api/clerk/walk-ins"]["post"]["security"] == [
+        {"staffSession": [], "csrfCookie": [], "csrfHeader": []}
+    ]
+    assert paths["/api/clerk/day"]["get"]["security"] == [{"staffSession": []}]
+    assert "security" not in paths["/api/units"]["get"]
+    retry = paths["/api/reservations"]["post"]["responses"]["429"]["headers"]["Retry-After"]
+    assert retry["required"] is True and retry["schema"]["type"] == "integer"
+    assert "503" in paths["/healthz"]["get"]["responses"]
+    reservation = document["components"]["schemas"]["ReservationIn"]["properties"]
+    assert reservation["privacy_consent"]["const"] is True
+    assert reservation["name"]["maxLength"] == 120 and reservation["name"]["pattern"].startswith("^(?!.*=\\?)")
+    assert reservation["start"]["pattern"] == "^20[0-9]{2}-" and reservation["start"]["format"] == "date-time"
+    verify = document["components"]["schemas"]["VerifyIn"]["properties"]["code"]
+    assert verify["pattern"] == "^ *(?:[0-9] *){6}$"
+    login = document["components"]["schemas"]["LoginBody"]["properties"]
+    assert login["username"]["pattern"] == "^[^\\u0000]*$"
+    token = next(p for p in paths["/api/bookings/{token}"]["get"]["parameters"] if p["name"] == "token")
+    assert token["schema"] == {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,80}$"}

@@ -17,16 +17,16 @@ from typing import Any
 from aiohttp import web
 
 from tests.helpers import STAFF_COOKIE, add_staff, csrf_headers
-from vibue.staff import sessions as staff_sessions
-from vibue.web.appkeys import CLOCK, ENDPOINTS, SESSIONS
 from vibue.mail.transports import FileOutbox
 from vibue.models import Staff
+from vibue.staff import sessions as staff_sessions
+from vibue.web.appkeys import CLOCK, ENDPOINTS, SESSIONS
 from vibue.web.routing import ADMIN, CLERK, PUBLIC, STAFF, Endpoint
 
 CALLERS = ("anonymous", "clerk", "support", "admin")
 PARAM = re.compile(r"\{(\w+)(?::((?:[^{}]|\{[^{}]*\})*))?\}")
 # Placeholder values tried for path parameters, in order; the first that fits the route's pattern wins.
-CANDIDATES = ("1", "VB-ABCDEF", "dummy", "x" * 16, "x" * 32, "x" * 43, "20261201", "2026-12-01")
+CANDIDATES = ("1", "VB-ABCDEF", "dummy", "x" * 16, "x" * 22, "x" * 32, "x" * 43, "20261201", "2026-12-01")
 
 
 def fill_path(path: str) -> str:

@@ -11,6 +11,9 @@ from datetime import datetime
 from vibue.core.errors import Conflict
 from vibue.models import TRANSITIONS, Appointment
 
+# How a call ended, and the status each outcome leaves (on site needed: this visit is done).
+OUTCOME_STATUS = {"completed": "completed", "no_show": "no_show", "on_site_needed": "completed"}
+
 
 def allowed(current: str, new: str) -> bool:
     return new in TRANSITIONS.get(current, ())

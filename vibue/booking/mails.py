@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from zoneinfo import ZoneInfo
 
+from vibue.core.fields import ENCODED_WORD, mail_address
 from vibue.core.i18n import language, translate
 from vibue.mail import ics
 
@@ -131,6 +132,13 @@ def _one_line(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
+def _header_name(value: str) -> str:
+    """The display name for the To header; none at all when it holds an encoded word, which the
+    header parser would decode (into a line break and a header of its own, say)."""
+    name = _one_line(value)
+    return "" if ENCODED_WORD.search(name) else name
+
+
 def _greeting(body: _Body, data: BookingMailData, lang: str) -> None:
     name = _one_line(data.citizen_name)
     body.para(translate(lang, "mail.greeting", name=name) if name else translate(lang, "mail.greeting.anonymous"))
@@ -196,7 +204,7 @@ def _calendar(data: BookingMailData, lang: str, *, method: str, status: str, now
         location=location,
         description="\n".join(description_lines),
         organizer=(translate(lang, "mail.sender.name", city=data.city_name), data.mail_from),
-        attendee=(_one_line(data.citizen_name), data.citizen_email),
+        attendee=(_header_name(data.citizen_name), mail_address(data.citizen_email)),
         url=data.manage_url,
         alarm=translate(lang, "mail.ics.alarm", concern=data.concern_name, city=data.city_name),
     )
@@ -217,7 +225,7 @@ def _message(
     message = EmailMessage()
     message["Subject"] = translate(lang, subject_key, reference=data.reference)
     message["From"] = formataddr((translate(lang, "mail.sender.name", city=data.city_name), data.mail_from))
-    message["To"] = formataddr((_one_line(data.citizen_name), data.citizen_email))
+    message["To"] = formataddr((_header_name(data.citizen_name), mail_address(data.citizen_email)))
     message["Date"] = format_datetime(moment.astimezone(UTC))
     domain = data.mail_from.rpartition("@")[2] or "vibue.invalid"
     message["Message-ID"] = make_msgid(domain=domain)

@@ -21,7 +21,7 @@ from vibue.booking.schemas import (
 )
 from vibue.booking.service import Citizen
 from vibue.core.fields import Named
-from vibue.core.i18n import localized
+from vibue.core.i18n import localized, request_language
 from vibue.core.ratelimit import HOUR
 from vibue.core.urls import BOOKING_API
 from vibue.models import Appointment
@@ -31,14 +31,14 @@ from vibue.web.routing import PUBLIC, Routes
 routes = Routes("booking")
 
 
-def limit(request: web.Request, *, reservation: bool = False) -> None:
+async def limit(request: web.Request, *, reservation: bool = False) -> None:
     """Every call here sends a mail; reservations have a tighter budget of their own."""
     limiter = request.app[RATE_LIMITER]
     settings = request.app[SETTINGS]
     key = limiter.client_key(request)
     if reservation:
-        limiter.hit("reservations", key, limit=settings.rate_limit_reservations, window=HOUR)
-    limiter.hit("mails", key, limit=settings.rate_limit_mails, window=HOUR)
+        await limiter.hit("reservations", key, limit=settings.rate_limit_reservations, window=HOUR)
+    await limiter.hit("mails", key, limit=settings.rate_limit_mails, window=HOUR)
 
 
 def local(moment: datetime | None, ctx: Context) -> datetime | None:
@@ -46,8 +46,8 @@ def local(moment: datetime | None, ctx: Context) -> datetime | None:
     return None if moment is None else moment.astimezone(ctx.tz)
 
 
-def booking_out(appointment: Appointment, ctx: Context, token: str) -> BookingOut:
-    lang = appointment.lang
+def booking_out(appointment: Appointment, ctx: Context, token: str, lang: str) -> BookingOut:
+    """The booking as the manage page shows it, its names in the request's language (as the page is)."""
     concern = appointment.concern
     changeable = booking.can_change(appointment, ctx.now)
     return BookingOut(
@@ -66,8 +66,8 @@ def booking_out(appointment: Appointment, ctx: Context, token: str) -> BookingOu
         ),
         location=BookingLocation(
             id=appointment.location.id,
-            name=appointment.location.name,
-            address=appointment.location.address,
+            name=localized(appointment.location, "name", lang),
+            address=localized(appointment.location, "address", lang),
             kind=appointment.location.kind,
         ),
         citizen=BookingCitizen(name=appointment.citizen_name, email=appointment.citizen_email),
@@ -79,12 +79,12 @@ def booking_out(appointment: Appointment, ctx: Context, token: str) -> BookingOu
 
 async def change(request: web.Request, operation: Callable[..., Awaitable[Appointment]], **args: Any) -> BookingOut:
     """Confirm, cancel or reschedule through the link's secret, in one unit of work; then send the mail."""
-    limit(request)
+    await limit(request)
     ctx = Context.of(request)
     token = request.match_info["token"]
     async with request.app[SESSIONS].begin() as session:
         appointment = await operation(session=session, ctx=ctx, token=token, **args)
-        out = booking_out(appointment, ctx, token)
+        out = booking_out(appointment, ctx, token, request_language(request))
     ctx.mail.wake()
     return out
 
@@ -104,10 +104,11 @@ async def change(request: web.Request, operation: Callable[..., Awaitable[Appoin
         "slot_unavailable",
         "open_booking_exists",
         "rate_limited",
+        "limits_unavailable",
     ),
 )
 async def reserve(request: web.Request, body: ReservationIn) -> ReservationOut:
-    limit(request, reservation=True)
+    await limit(request, reservation=True)
     ctx = Context.of(request)
     async with request.app[BOOKING_LOCKS].hold(body.location_id), request.app[SESSIONS].begin() as session:
         appointment, _ = await booking.reserve(
@@ -142,7 +143,7 @@ async def show(request: web.Request) -> BookingOut:
     token = request.match_info["token"]
     async with request.app[SESSIONS]() as session:
         appointment = await booking.find(session=session, token=token)
-    return booking_out(appointment, ctx, token)
+    return booking_out(appointment, ctx, token, request_language(request))
 
 
 @routes.post(
@@ -150,7 +151,7 @@ async def show(request: web.Request) -> BookingOut:
     roles=PUBLIC,
     summary="Confirm a reservation (double opt-in)",
     response=BookingOut,
-    errors=("booking_not_found", "reservation_expired", "status_conflict", "rate_limited"),
+    errors=("booking_not_found", "reservation_expired", "status_conflict", "rate_limited", "limits_unavailable"),
 )
 async def confirm(request: web.Request) -> BookingOut:
     return await change(request, booking.confirm)
@@ -161,7 +162,7 @@ async def confirm(request: web.Request) -> BookingOut:
     roles=PUBLIC,
     summary="Cancel; the slot is free again at once",
     response=BookingOut,
-    errors=("booking_not_found", "reservation_expired", "status_conflict", "rate_limited"),
+    errors=("booking_not_found", "reservation_expired", "status_conflict", "rate_limited", "limits_unavailable"),
 )
 async def cancel(request: web.Request) -> BookingOut:
     return await change(request, booking.cancel)
@@ -182,6 +183,7 @@ async def cancel(request: web.Request) -> BookingOut:
         "slot_taken",
         "slot_unavailable",
         "rate_limited",
+        "limits_unavailable",
     ),
 )
 async def reschedule(request: web.Request, body: RescheduleIn) -> BookingOut:

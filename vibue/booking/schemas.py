@@ -5,9 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from vibue.core.fields import EMAIL, PHONE, Moment, Named, RowId, Strict, no_control_chars
+from vibue.core.fields import (
+    EMAIL,
+    EMAIL_PATTERN,
+    NAME_PATTERN,
+    PHONE,
+    PHONE_PATTERN,
+    Moment,
+    Named,
+    RowId,
+    Strict,
+    mail_address,
+    plain_name,
+)
 
 
 class ReservationIn(Strict):
@@ -15,24 +27,29 @@ class ReservationIn(Strict):
     concern_id: RowId
     location_id: RowId
     start: Moment
-    name: str
-    email: str
-    phone: str = ""
-    privacy_consent: bool
+    # The validators below give each field its own message; the document states the same rules.
+    name: str = Field(json_schema_extra={"minLength": 1, "maxLength": 120, "pattern": NAME_PATTERN})
+    email: str = Field(
+        description="The domain may be internationalised (umlauts): it must then have an IDNA 2008 form.",
+        json_schema_extra={"maxLength": 254, "pattern": EMAIL_PATTERN},
+    )
+    phone: str = Field(default="", json_schema_extra={"maxLength": 40, "pattern": PHONE_PATTERN})
+    privacy_consent: bool = Field(json_schema_extra={"const": True})
     lang: Literal["de", "en"] = "de"
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not 1 <= len(value) <= 120 or not no_control_chars(value):
+        if not 1 <= len(value) <= 120 or not plain_name(value):
             raise ValueError("field.name")
         return value
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if len(value) > 254 or not EMAIL.match(value) or not no_control_chars(value):
+        if len(value) > 254 or not EMAIL.match(value):
             raise ValueError("field.email")
+        mail_address(value)  # the domain must have an IDNA form for the mail's envelope
         return value.lower()
 
     @field_validator("phone")

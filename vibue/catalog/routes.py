@@ -20,7 +20,7 @@ from vibue.catalog.schemas import (
     UnitOut,
     UnitsOut,
 )
-from vibue.catalog.slots import booking_window, free_slots, next_free_slot
+from vibue.catalog.slots import booking_window, closed_days, free_slots, next_free_slot
 from vibue.core.errors import NotFound
 from vibue.core.i18n import localized, request_language
 from vibue.web.appkeys import CLOCK, SESSIONS, SETTINGS
@@ -86,6 +86,7 @@ async def concerns(request: web.Request) -> ConcernsOut:
     errors=("unit_not_found", "concern_not_found"),
 )
 async def locations(request: web.Request) -> LocationsOut:
+    lang = request_language(request)
     async with request.app[SESSIONS]() as session:
         rows = await catalog.concern_locations(
             session=session, unit_id=path_id(request, "unit_id"), concern_id=path_id(request, "concern_id")
@@ -95,10 +96,10 @@ async def locations(request: web.Request) -> LocationsOut:
             LocationOut(
                 id=loc.id,
                 slug=loc.slug,
-                name=loc.name,
+                name=localized(loc, "name", lang),
                 kind=loc.kind,
                 channel=loc.channel,
-                address=loc.address,
+                address=localized(loc, "address", lang),
                 opening_hours=[
                     HoursOut(weekday=h.weekday, opens=h.opens.strftime("%H:%M"), closes=h.closes.strftime("%H:%M"))
                     for h in loc.hours
@@ -133,6 +134,7 @@ async def slots(request: web.Request, query: SlotsQuery) -> SlotsOut:
             session=session, unit_id=unit.id, concern=concern, location=location,
             first_day=first_day, days=query.days, now=now, tz=tz, window=window,
         )  # fmt: skip
+        closed = await closed_days(session=session, location=location, days=list(days))
         upcoming = await next_free_slot(
             session=session, unit_id=unit.id, concern=concern, location=location, now=now, tz=tz, window=window
         )
@@ -140,7 +142,8 @@ async def slots(request: web.Request, query: SlotsQuery) -> SlotsOut:
         timezone=settings.timezone,
         next_free=SlotOut(start=upcoming.start, end=upcoming.end) if upcoming else None,
         days=[
-            DayOut(date=day, slots=[SlotOut(start=s.start, end=s.end) for s in found]) for day, found in days.items()
+            DayOut(date=day, open=day not in closed, slots=[SlotOut(start=s.start, end=s.end) for s in found])
+            for day, found in days.items()
         ],
         horizon_end=window.last_day,
     )

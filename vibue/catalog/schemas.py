@@ -69,6 +69,7 @@ class SlotOut(BaseModel):
 
 class DayOut(BaseModel):
     date: date
+    open: bool = Field(description="false: the location is closed that day (no opening hours, or a closure)")
     slots: list[SlotOut]
 
 

@@ -135,6 +135,26 @@ async def free_slots(
     return result
 
 
+async def closed_days(*, session: AsyncSession, location: Location, days: list[date]) -> set[date]:
+    """The `days` the location is closed: no opening hours on that weekday, or a closure.
+
+    The day list says "geschlossen" for these and "ausgebucht" only for an open day without a free slot.
+    """
+    if not days:
+        return set()
+    closures = list(
+        await session.scalars(
+            select(Closure).where(
+                Closure.location_id == location.id, Closure.first_day <= max(days), Closure.last_day >= min(days)
+            )
+        )
+    )
+    weekdays = {h.weekday for h in location.hours}
+    return {
+        day for day in days if day.weekday() not in weekdays or any(c.first_day <= day <= c.last_day for c in closures)
+    }
+
+
 async def next_free_slot(
     *,
     session: AsyncSession,

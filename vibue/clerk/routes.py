@@ -12,10 +12,13 @@ from vibue.clerk.schemas import (
     ClerkConcernsOut,
     ClerkDayOut,
     ClerkDayQuery,
+    OutcomeBody,
+    OutcomeOut,
     WalkInBody,
     WalkInCount,
     WalkInOut,
 )
+from vibue.core.errors import NotFound
 from vibue.core.fields import Named
 from vibue.core.i18n import localized, request_language
 from vibue.web.appkeys import CLOCK, SESSIONS, SETTINGS
@@ -59,7 +62,7 @@ async def clerk_day(request: web.Request, query: ClerkDayQuery) -> ClerkDayOut:
                     citizen_name=a.citizen_name,
                     channel=a.channel,
                     status=a.status,
-                    location=Named(id=a.location.id, name=a.location.name),
+                    location=Named(id=a.location.id, name=localized(a.location, "name", lang)),
                 )
                 for a in appointments
             ],
@@ -104,3 +107,26 @@ async def clerk_walk_in(request: web.Request, body: WalkInBody) -> WalkInOut:
             session=session, concern_id=body.concern_id, day=now.astimezone(tz).date(), tz=tz
         )
     return WalkInOut(concern_id=body.concern_id, count_today=count)
+
+
+@routes.post(
+    "/api/clerk/appointments/{appointment_id}/outcome",
+    roles=CLERK,
+    summary="Record the outcome of a video appointment that ended without one (status abandoned)",
+    body=OutcomeBody,
+    response=OutcomeOut,
+    errors=("not_found", "status_conflict"),
+)
+async def clerk_outcome(request: web.Request, body: OutcomeBody) -> OutcomeOut:
+    raw = request.match_info["appointment_id"]
+    if not raw.isdigit() or len(raw) > 9:
+        raise NotFound("not_found")
+    async with request.app[SESSIONS].begin() as session:
+        appointment = await service.record_outcome(
+            session=session,
+            viewer=signed_in_staff(request),
+            appointment_id=int(raw),
+            outcome=body.outcome,
+            now=request.app[CLOCK].now(),
+        )
+        return OutcomeOut(id=appointment.id, status=appointment.status, outcome=body.outcome)

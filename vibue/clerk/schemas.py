@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,3 +53,14 @@ class WalkInBody(BaseModel):
 class WalkInOut(BaseModel):
     concern_id: int
     count_today: int
+
+
+class OutcomeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["completed", "no_show", "on_site_needed"]
+
+
+class OutcomeOut(BaseModel):
+    id: int
+    status: str
+    outcome: str

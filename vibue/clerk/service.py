@@ -12,14 +12,16 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, exists, func, not_, select
+from sqlalchemy import case, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from vibue.booking import service as booking
+from vibue.booking.lifecycle import OUTCOME_STATUS, transition
 from vibue.core import audit
-from vibue.core.errors import NotFound
+from vibue.core.errors import Conflict, NotFound
 from vibue.models import Appointment, Capacity, Concern, Location, Staff
+from vibue.staff import units
 
 WALK_IN = "walk_in"
 
@@ -47,15 +49,8 @@ async def day_appointments(
         )
         .order_by(case((Appointment.status == "cancelled", 1), else_=0), Appointment.start_at, Appointment.id)
     )
-    if viewer.role != "admin":
-        # Any shift (on any weekday) for the appointment's unit at its location.
-        query = query.where(
-            exists().where(
-                Capacity.staff_id == viewer.id,
-                Capacity.unit_id == Appointment.unit_id,
-                Capacity.location_id == Appointment.location_id,
-            )
-        )
+    # Any shift (on any weekday) for the appointment's unit at its location.
+    query = query.where(units.serves(viewer))
     return list(await session.scalars(query))
 
 
@@ -150,3 +145,28 @@ async def walk_ins_on(*, session: AsyncSession, concern_id: int, day: date, tz: 
         )
     )
     return int(count or 0)
+
+
+async def record_outcome(
+    *, session: AsyncSession, viewer: Staff, appointment_id: int, outcome: str, now: datetime
+) -> Appointment:
+    """Record afterwards how an abandoned call (or an unserved check-in) ended."""
+    query = select(Appointment).where(
+        Appointment.id == appointment_id, Appointment.channel != WALK_IN, units.serves(viewer)
+    )
+    appointment = await session.scalar(query.with_for_update(of=Appointment))
+    if appointment is None:
+        raise NotFound("not_found")
+    if appointment.status != "abandoned":
+        raise Conflict("status_conflict", status=appointment.status)
+    transition(appointment, OUTCOME_STATUS[outcome], now=now)
+    appointment.outcome = outcome
+    audit.record(
+        session=session,
+        at=now,
+        actor=f"staff:{viewer.id}",
+        action="call.outcome_recorded",
+        subject=f"appointment:{appointment.id}",
+        outcome=outcome,
+    )
+    return appointment

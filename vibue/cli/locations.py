@@ -27,6 +27,9 @@ async def locations_add(ctx: Context) -> None:
         name=check_text(ctx.args.name, option="--name", longest=160),
         kind=ctx.args.kind,
         address=check_text(ctx.args.address, option="--address", longest=300),
+        # Optional: left empty, English pages show the German name and address.
+        name_en=check_text(ctx.args.name_en, option="--name-en", longest=160) if ctx.args.name_en else "",
+        address_en=check_text(ctx.args.address_en, option="--address-en", longest=300) if ctx.args.address_en else "",
         booking_version=0,
     )
     ctx.session.add(location)
@@ -45,3 +48,5 @@ def register(groups: Any, command: AddCommand) -> None:
     add.add_argument("--name", required=True, help="shown to citizens")
     add.add_argument("--kind", required=True, choices=KINDS, help="virtual hosts video calls, physical on-site visits")
     add.add_argument("--address", required=True, help="shown to citizens (for virtual: what they need)")
+    add.add_argument("--name-en", default="", help="the name in English (default: the German name)")
+    add.add_argument("--address-en", default="", help="the address in English (default: the German address)")

@@ -34,11 +34,16 @@ async def staff_add(ctx: Context) -> None:
     name = ctx.args.name.strip()
     if not 1 <= len(name) <= 120:
         raise CliError("--name needs 1 to 120 characters")
+    phone, email = ctx.args.phone.strip(), ctx.args.email.strip()
+    if len(phone) > 40 or len(email) > 254 or (email and "@" not in email):
+        raise CliError("--phone takes up to 40 characters, --email an address (printed on issued documents)")
     password_hash = await passwords.hash_password(read_password(ctx))
     staff = Staff(
         username=username,
         display_name=name,
         role=ctx.args.role,
+        phone=phone,
+        email=email,
         password_hash=password_hash,
         totp_secret=totp.new_secret(),
         totp_enrolled=False,
@@ -119,6 +124,8 @@ def register(groups: Any, command: AddCommand) -> None:
     add.add_argument("username")
     add.add_argument("--name", required=True, help="display name")
     add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--phone", default="", help="office telephone, printed on the documents they issue")
+    add.add_argument("--email", default="", help="office email address, printed on the documents they issue")
     add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     role = command(staff, "set-role", staff_set_role, "change an account's role")
     role.add_argument("username")

@@ -30,6 +30,7 @@ NEVER_STORED = ("id_numbers", "id_images", "media", "sdp", "ip_addresses")
 RECORDING_SWITCHES = ("audio", "video", "screenshots")
 RETENTION_KEYS = (
     "appointment_personal_data",
+    "call_data",
     "appointments",
     "unconfirmed_reservations",
     "audit_log",
@@ -58,6 +59,7 @@ class RetentionPolicy:
     """How long each kind of data is kept; each period counts from the moment named in policy.toml."""
 
     appointment_personal_data: timedelta
+    call_data: timedelta
     appointments: timedelta
     unconfirmed_reservations: timedelta
     audit_log: timedelta
@@ -166,6 +168,13 @@ def _retention(reader: _Reader, data: dict[str, Any]) -> RetentionPolicy:
                 f"retention.{key}", f"must be a whole number of days between 0 and {MAX_DAYS}, got {_toml(value)}"
             )
         periods[key] = timedelta(days=value)
+    # An issued document refers to its appointment: it cannot outlive the appointment's row.
+    if periods["documents"] > periods["appointments"]:
+        raise reader.fail(
+            "retention.documents",
+            f"must not be longer than retention.appointments ({periods['appointments'].days} days), "
+            f"got {periods['documents'].days}",
+        )
     return RetentionPolicy(**periods)
 
 

@@ -43,9 +43,15 @@ _CODES = (
     ErrorCode("rate_limited", "Too many requests or events; HTTP adds Retry-After", 429, socket=True),
     ErrorCode("internal", "An unexpected server error, logged with the request id", 500, socket=True),
     ErrorCode("database_unavailable", "GET /healthz: the database does not answer", 503),
+    ErrorCode(
+        "limits_unavailable",
+        "Redis, which holds the shared rate limits and lockouts, does not answer; Retry-After",
+        503,
+    ),
     ErrorCode("validation_failed", "The body or query does not fit the endpoint's model; see fields", 422),
     ErrorCode("json_required", "A body that is not Content-Type: application/json", 400),
     ErrorCode("malformed_json", "A body that is not valid JSON", 400),
+    ErrorCode("json_too_complex", "A JSON body nested over 32 levels or with a number over 40 characters", 400),
     ErrorCode("body_too_large", "A body over 64 KB", 413),
     ErrorCode(
         "not_signed_in", "An endpoint for staff without a staff session; a staff socket signed out", 401, socket=True
@@ -81,16 +87,39 @@ _CODES = (
     ErrorCode("invitation_not_found", "No such interpreter invitation", 404),
     ErrorCode("invitation_used", "The interpreter invitation was used already", 409),
     ErrorCode("invitation_expired", "The interpreter invitation was replaced or its room closed", 409),
+    # -- issued documents and their verification
+    ErrorCode("template_not_found", "No document template with this id (documents/templates/)", 404),
+    ErrorCode("document_not_found", "No such document, or not one the caller may see", 404),
+    ErrorCode("document_revoked", "The document was revoked already", 409),
+    ErrorCode("idempotency_conflict", "The idempotency key was used for a different request", 409),
+    ErrorCode(
+        "seal_unavailable", "The seal key, timestamp authority or revocation data did not answer; Retry-After", 503
+    ),
+    ErrorCode("documents_unavailable", "No document factory is plugged into this server", 503),
+    ErrorCode("root_certificate_unavailable", "No development root certificate: the seal is a production one", 404),
     # -- Socket.IO only
     ErrorCode("token_expired", "The join token's time is up", connect=True),
     ErrorCode("forbidden_origin", "A WebSocket handshake from another site", connect=True),
-    ErrorCode("call_over", "The citizen was denied, an interpreter left or the appointment ended", connect=True),
-    ErrorCode("appointment_not_found", "No video appointment with this id (any more)", socket=True, connect=True),
+    ErrorCode(
+        "call_over",
+        "The citizen was denied, an interpreter left or the appointment ended; room.join: it ended or was cancelled",
+        socket=True,
+        connect=True,
+    ),
+    ErrorCode(
+        "appointment_not_found",
+        "No video appointment with this id (any more); HTTP: or not one of the clerk's units",
+        404,
+        socket=True,
+        connect=True,
+    ),
     ErrorCode("invalid_payload", "An event's payload does not fit its schema", socket=True),
     ErrorCode("unknown_event", "An event the server does not know", socket=True),
     ErrorCode("not_admitted", "The sender is not a member of the room", socket=True),
     ErrorCode("wrong_room", "The signal's target is not in the sender's room", socket=True),
+    ErrorCode("peer_not_connected", "The signal's target is in the call but its connection is gone", socket=True),
     ErrorCode("forbidden_role", "The sender's role may not send this event", socket=True),
+    ErrorCode("forbidden_room", "A clerk with no shift for the room's unit and location", socket=True),
     ErrorCode("not_waiting", "Nobody is waiting to be admitted or denied", socket=True),
 )
 

@@ -15,6 +15,8 @@ class DomainError(Exception):
     code = "bad_request"
     # Set by keeping_changes(): vibue.core.db.unit_of_work commits before the error goes on.
     keep_changes = False
+    # Seconds after which trying again makes sense; HTTP answers carry it as Retry-After.
+    retry_after: int | None = None
 
     def __init__(self, code: str | None = None, *, fields: dict[str, str] | None = None, **params: Any) -> None:
         self.code = code or type(self).code
@@ -67,10 +69,43 @@ class TooLarge(DomainError):
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
+    retry_after: int
 
     def __init__(self, retry_after: int, code: str | None = None) -> None:
         super().__init__(code, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class LimitsUnavailable(DomainError):
+    """The shared rate limits and lockouts (Redis) do not answer: refused rather than uncounted."""
+
+    status = 503
+    code = "limits_unavailable"
+    retry_after: int
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class SealUnavailable(DomainError):
+    """The seal could not be applied: the timestamp authority, a revocation responder or the key
+    token did not answer. Nothing was issued; trying again later may work."""
+
+    status = 503
+    code = "seal_unavailable"
+    retry_after: int = 30
+
+    def __init__(self, retry_after: int = 30) -> None:
+        super().__init__(retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """No document factory is plugged into this server (documents_unavailable)."""
+
+    status = 503
+    code = "documents_unavailable"
 
 
 class Locked(DomainError):

@@ -54,9 +54,22 @@ def catalog(lang: str) -> dict[str, str]:
     return merged
 
 
+def plural_form(count: int) -> str:
+    """The CLDR plural category of `count`; German and English share it: "one" for 1, else "other"."""
+    return "one" if count == 1 else "other"
+
+
 def translate(lang: str | None, key: str, **params: Any) -> str:
-    """The text for `key` in `lang`, falling back to German, then to the key itself."""
-    text = catalog(language(lang)).get(key) or catalog(DEFAULT).get(key) or key
+    """The text for `key` in `lang`, falling back to German, then to the key itself.
+
+    A counted text is stored as `<key>.one` and `<key>.other` and chosen by the `count` parameter
+    ("noch 1 Versuch" / "noch 2 Versuche"); the client's t() in web/js/i18n.js does the same.
+    """
+    texts, german = catalog(language(lang)), catalog(DEFAULT)
+    count = params.get("count")
+    if isinstance(count, int) and f"{key}.one" in german:
+        key = f"{key}.{plural_form(count)}"
+    text = texts.get(key) or german.get(key) or key
     try:
         return text.format(**params)
     except (KeyError, IndexError, ValueError):
@@ -64,15 +77,34 @@ def translate(lang: str | None, key: str, **params: Any) -> str:
 
 
 def request_language(request: web.Request) -> str:
-    """The cookie the UI's language switch sets wins; then Accept-Language; German by default."""
+    """The one rule for a request's language, for pages and API alike.
+
+    The cookie the UI's language switch sets wins; then the browser's Accept-Language, most
+    preferred first (q-values honoured, q=0 refused); German by default.
+    """
     cookie = request.cookies.get(LANG_COOKIE, "")
     if cookie in LANGUAGES:
         return cookie
-    for part in request.headers.get("Accept-Language", "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in LANGUAGES:
-            return tag
-    return DEFAULT
+    return accepted_language(request.headers.get("Accept-Language", ""))
+
+
+def accepted_language(header: str) -> str:
+    """The supported language an Accept-Language header prefers most ("en-GB,de;q=0.5" → en)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        code = tag.strip().lower().split("-")[0]
+        if code in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, code))
+    return min(ranked)[2] if ranked else DEFAULT
 
 
 def localized(obj: Any, attribute: str, lang: str | None) -> Any:

@@ -1,8 +1,10 @@
-"""Per-client rate limits (sliding window, in process memory).
+"""Per-client rate limits (sliding window).
 
 The client key is a keyed hash of the peer address: good enough to tell clients apart, never
-stored, never logged. With several processes each counts on its own; a later issue moves the
-counters to Redis when VIBUE_REDIS_URL is set.
+stored, never logged. `RateLimiter` counts in process memory (the socket gate's per-connection
+budget, and the app's limits without Redis); `SharedLimiter` is what the HTTP handlers call: with
+VIBUE_REDIS_URL set every process counts in the same Redis sorted sets, so two processes do not
+allow twice the limit.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ import hashlib
 import hmac
 import math
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 
+import redis.asyncio
 from aiohttp import web
 
 from vibue.core.errors import RateLimited
+from vibue.core.shared_counters import counted_in_redis
 
 PRUNE_ABOVE = 100_000
 # The windows the limits in settings are counted over (their help lines name them).
@@ -80,3 +85,58 @@ class RateLimiter:
 
     def reset(self) -> None:
         self._hits.clear()
+
+
+# Sliding window log in one sorted set per (bucket, client), timed by the Redis server's clock so
+# every process agrees. Returns -1 when the hit is counted, else milliseconds until one is free.
+_SLIDING_WINDOW = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return tonumber(oldest[2]) + window - ms
+end
+redis.call('ZADD', KEYS[1], ms, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return -1
+"""
+
+
+class SharedLimiter:
+    """The app's rate limits: in Redis when a client is given (shared by every process), else in memory."""
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        proxies: frozenset[str] = frozenset(),
+        redis_client: redis.asyncio.Redis | None = None,
+        prefix: str = "vibue",
+    ) -> None:
+        self.memory = RateLimiter(secret, proxies=proxies)
+        self._redis = redis_client
+        self._prefix = prefix
+        self._script = None if redis_client is None else redis_client.register_script(_SLIDING_WINDOW)
+
+    def client_address(self, request: web.Request) -> str:
+        return self.memory.client_address(request)
+
+    def client_key(self, request: web.Request) -> str:
+        return self.memory.client_key(request)
+
+    async def hit(self, bucket: str, key: str, *, limit: int, window: float) -> None:
+        """Count one event; raise RateLimited (429 with Retry-After) when the window is full,
+        LimitsUnavailable (503) when Redis does not answer."""
+        if self._script is None:
+            self.memory.hit(bucket, key, limit=limit, window=window)
+            return
+        with counted_in_redis():
+            wait = int(
+                await self._script(
+                    keys=[f"{self._prefix}:rate:{bucket}:{key}"], args=[int(window * 1000), limit, uuid.uuid4().hex]
+                )
+            )
+        if wait >= 0:
+            raise RateLimited(retry_after=max(1, math.ceil(wait / 1000)))

@@ -42,6 +42,9 @@ class Settings:
     )
     timezone: str = _setting("Europe/Berlin", "Time zone of the office: opening hours and slots are in this zone.")
     city_name: str = _setting("Heidelberg", "Name of the city shown in pages and emails.")
+    office_name: str = _setting(
+        "Bürgeramt Virtuell", "Issuing office printed on documents and named by their verification page."
+    )
     mail_transport: str = _setting("file", "file (outbox folder in the data dir) or smtp.")
     mail_from: str = _setting("buergeramt@example.org", "Sender address of outgoing mail.")
     smtp_host: str = _setting("127.0.0.1", "SMTP server host (mail_transport=smtp).")
@@ -65,6 +68,10 @@ class Settings:
         20, "Connection test results one client may report per 10 minutes."
     )
     rate_limit_interpreter_joins: int = _setting(20, "Interpreter joins one client may try per 10 minutes.")
+    rate_limit_document_checks: int = _setting(30, "Document verifications one client may make per 10 minutes.")
+    rate_limit_document_checks_per_document: int = _setting(
+        20, "Verifications of one issued document per 10 minutes, from all clients together."
+    )
     trusted_proxies: str = _setting(
         "", "Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client (rate limits)."
     )
@@ -79,6 +86,9 @@ class Settings:
         "", "Redis URL (redis://127.0.0.1:6379/0); set it to run several server processes together."
     )
     redis_channel: str = _setting("vibue", "Redis pub/sub channel the signaling processes share.")
+    redis_prefix: str = _setting(
+        "vibue", "Prefix of the Redis keys that hold the shared rate limits and sign-in lockouts."
+    )
     turn_urls: str = _setting("", "Comma-separated TURN URLs (turn:host:3478?transport=udp, turns:host:5349).")
     turn_secret: str = _setting(
         "", "coturn's static-auth-secret; TURN is offered only when this and turn_urls are set."
@@ -87,6 +97,13 @@ class Settings:
     reconnect_grace_seconds: float = _setting(
         60.0, "How long a dropped call participant may come back without a new admission."
     )
+    room_sweep_seconds: float = _setting(
+        1.0, "How often each process ends expired grace periods, abandoned calls and closed waiting rooms."
+    )
+    heartbeat_seconds: float = _setting(1.0, "How often each signaling process records that it is alive.")
+    process_dead_seconds: float = _setting(
+        4.0, "A process silent this long counts as dead: its call participants are disconnected."
+    )
     echo_peers_max: int = _setting(
         8, "Connection tests (server-side aiortc echo peers) one process runs at the same time; more get 503."
     )
@@ -94,6 +111,30 @@ class Settings:
     seed_demo: bool = _setting(True, "Seed the demo catalog and demo staff into an empty database at start.")
     policy_file: str = _setting("recordings-policy/policy.toml", "Path of the recording and retention policy.")
     retention_interval_hours: float = _setting(24.0, "How often the retention job runs.")
+    seal_key_source: str = _setting(
+        "development",
+        "development (a PKI made under the data dir; refused in production), pkcs12 or pkcs11: the office seal's key.",
+    )
+    seal_pkcs12_file: str = _setting("", "PKCS#12 file with the seal's key and certificate (seal_key_source=pkcs12).")
+    seal_pkcs12_password: str = _setting("", "Password of the PKCS#12 file; empty for none.")
+    seal_pkcs11_module: str = _setting(
+        "", "Path of the PKCS#11 module (/usr/lib/softhsm/libsofthsm2.so; seal_key_source=pkcs11)."
+    )
+    seal_pkcs11_token: str = _setting("", "Label of the PKCS#11 token that holds the seal's key.")
+    seal_pkcs11_pin: str = _setting("", "User PIN of the PKCS#11 token.")
+    seal_pkcs11_key_label: str = _setting(
+        "", "Label of the seal's private key on the token; its certificate carries the same label."
+    )
+    seal_chain_file: str = _setting(
+        "", "PEM file with the CA certificates of the seal (and of the timestamp authority); empty: none extra."
+    )
+    seal_tsa_url: str = _setting(
+        "", "RFC 3161 timestamp authority URL; set, documents are sealed at PAdES B-T (B-LT with revocation data)."
+    )
+    seal_timeout_seconds: float = _setting(
+        10.0, "How long a seal waits for the timestamp authority or a revocation responder."
+    )
+    seal_workers: int = _setting(2, "Worker threads that seal documents (the event loop never signs).")
     log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
 
     @property
@@ -199,6 +240,23 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("VIBUE_RESERVATION_MINUTES and VIBUE_BOOKING_HORIZON_DAYS must be positive")
     if settings.echo_peers_max < 1 or settings.echo_timeout_seconds <= 0:
         raise SettingsError("VIBUE_ECHO_PEERS_MAX must be at least 1 and VIBUE_ECHO_TIMEOUT_SECONDS positive")
+    if settings.room_sweep_seconds <= 0 or settings.heartbeat_seconds <= 0:
+        raise SettingsError("VIBUE_ROOM_SWEEP_SECONDS and VIBUE_HEARTBEAT_SECONDS must be positive")
+    if settings.process_dead_seconds <= settings.heartbeat_seconds:
+        raise SettingsError("VIBUE_PROCESS_DEAD_SECONDS must be longer than VIBUE_HEARTBEAT_SECONDS")
+    if settings.seal_key_source not in {"development", "pkcs12", "pkcs11"}:
+        raise SettingsError("VIBUE_SEAL_KEY_SOURCE must be development, pkcs12 or pkcs11")
+    if settings.seal_key_source == "pkcs12" and not settings.seal_pkcs12_file:
+        raise SettingsError("VIBUE_SEAL_KEY_SOURCE=pkcs12 needs VIBUE_SEAL_PKCS12_FILE")
+    if settings.seal_key_source == "pkcs11" and not (
+        settings.seal_pkcs11_module and settings.seal_pkcs11_token and settings.seal_pkcs11_key_label
+    ):
+        raise SettingsError(
+            "VIBUE_SEAL_KEY_SOURCE=pkcs11 needs VIBUE_SEAL_PKCS11_MODULE, VIBUE_SEAL_PKCS11_TOKEN "
+            "and VIBUE_SEAL_PKCS11_KEY_LABEL"
+        )
+    if settings.seal_timeout_seconds <= 0 or settings.seal_workers < 1:
+        raise SettingsError("VIBUE_SEAL_TIMEOUT_SECONDS must be positive and VIBUE_SEAL_WORKERS at least 1")
     if settings.production:
         if settings.secret_key == PLACEHOLDER_SECRET or len(settings.secret_key) < 32:
             raise SettingsError(

@@ -9,8 +9,10 @@ from vibue.models.calls import (
     CallParticipant,
     IdentityCode,
     InterpreterInvitation,
+    SignalingProcess,
 )
 from vibue.models.catalog import Closure, Concern, Location, OpeningHours, ServiceUnit, unit_concerns
+from vibue.models.documents import IssuedDocument
 from vibue.models.mail import QueuedMail
 from vibue.models.staff import ROLES, Capacity, Staff, StaffSession
 
@@ -31,10 +33,12 @@ __all__ = [
     "Concern",
     "IdentityCode",
     "InterpreterInvitation",
+    "IssuedDocument",
     "Location",
     "OpeningHours",
     "QueuedMail",
     "ServiceUnit",
+    "SignalingProcess",
     "Staff",
     "StaffSession",
     "unit_concerns",

@@ -11,14 +11,17 @@ from vibue.models.base import Base, UTCDateTime
 from vibue.models.catalog import Concern, Location, ServiceUnit
 
 CHANNELS = ("video", "on_site", "walk_in")
-STATUSES = ("reserved", "confirmed", "checked_in", "in_call", "completed", "no_show", "cancelled")
+# abandoned: the call (or the wait) ended without an outcome: everyone gone past the grace period,
+# or the room's window closed; the clerk records the outcome afterwards.
+STATUSES = ("reserved", "confirmed", "checked_in", "in_call", "completed", "no_show", "cancelled", "abandoned")
 # Statuses that hold a slot: everything but the end states that free it.
 HOLDING = ("reserved", "confirmed", "checked_in", "in_call")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "reserved": ("confirmed", "cancelled"),
     "confirmed": ("checked_in", "in_call", "no_show", "cancelled"),
-    "checked_in": ("in_call", "completed", "no_show", "cancelled"),
-    "in_call": ("completed", "no_show"),
+    "checked_in": ("in_call", "completed", "no_show", "cancelled", "abandoned"),
+    "in_call": ("completed", "no_show", "abandoned"),
+    "abandoned": ("completed", "no_show"),
     "completed": (),
     "no_show": (),
     "cancelled": (),

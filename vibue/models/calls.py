@@ -45,8 +45,13 @@ class CallParticipant(Base):
     # The live Socket.IO connection: a reload connects anew before the old socket's disconnect
     # arrives, and only the disconnect of the live one may start the grace period.
     connection_sid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The server process holding that connection (SignalingProcess.id): when the process stops
+    # beating, its participants count as disconnected (signaling/liveness.py).
+    process_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     # Set while the connection is gone; cleared when it comes back within the grace period.
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The grace deadline: past it, whichever process sweeps first makes the participant leave.
+    grace_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Interpreters only: the name and language they gave when joining by invitation.
     display_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
@@ -67,3 +72,12 @@ class InterpreterInvitation(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SignalingProcess(Base):
+    """A running signaling server process and when it last said it is alive (wall-clock time)."""
+
+    __tablename__ = "signaling_processes"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, time
 
 from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Integer, String, Table, Text, Time, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from vibue.models.base import Base
 
@@ -60,6 +60,11 @@ class Location(Base):
     name: Mapped[str] = mapped_column(String(160))
     kind: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(300), default="")
+    # English name and address; empty reads the German (vibue.core.i18n.localized via name_de/address_de).
+    name_en: Mapped[str] = mapped_column(String(160), default="", server_default="")
+    address_en: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    name_de = synonym("name")
+    address_de = synonym("address")
     # Bumped by every booking at this location: the first write of a booking transaction,
     # so bookings at one location serialise on SQLite and PostgreSQL alike (no over-booking).
     booking_version: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,6 +18,9 @@ class Staff(Base):
     username: Mapped[str] = mapped_column(String(60), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(16))
+    # Printed on issued documents ("Verantwortung: name, telephone, email"), as on the city's own.
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_secret: Mapped[str] = mapped_column(String(64))
     totp_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)

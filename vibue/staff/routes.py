@@ -9,7 +9,7 @@ from vibue.models import Staff
 from vibue.staff import service as staff_auth
 from vibue.staff import sessions as staff_sessions
 from vibue.staff.schemas import EnrolBody, EnrolmentOut, LoginBody, LoginResult, Me, StaffOut
-from vibue.web.appkeys import CLOCK, RATE_LIMITER, SESSIONS, SETTINGS, UNKNOWN_NAMES
+from vibue.web.appkeys import CLOCK, LOCKOUTS, RATE_LIMITER, SESSIONS, SETTINGS
 from vibue.web.routing import PUBLIC, STAFF, Routes, signed_in_staff
 
 routes = Routes("staff")
@@ -17,14 +17,12 @@ routes = Routes("staff")
 LOGIN_WINDOW_SECONDS = 15 * 60
 
 
-def _limit(request: web.Request) -> None:
+async def _limit(request: web.Request) -> str:
+    """Count the attempt against the client's limit; returns the client's key (the lockout's source)."""
     limiter = request.app[RATE_LIMITER]
-    limiter.hit(
-        "staff_login",
-        limiter.client_key(request),
-        limit=request.app[SETTINGS].rate_limit_logins,
-        window=LOGIN_WINDOW_SECONDS,
-    )
+    source = limiter.client_key(request)
+    await limiter.hit("staff_login", source, limit=request.app[SETTINGS].rate_limit_logins, window=LOGIN_WINDOW_SECONDS)
+    return source
 
 
 async def _signed_in(request: web.Request, staff: Staff) -> web.Response:
@@ -53,10 +51,11 @@ async def _signed_in(request: web.Request, staff: Staff) -> web.Response:
     summary="Sign in with user name, password and one-time code (or start authenticator enrolment)",
     body=LoginBody,
     response=LoginResult,
-    errors=("invalid_credentials", "account_locked", "rate_limited"),
+    errors=("invalid_credentials", "account_locked", "rate_limited", "limits_unavailable"),
+    refuses_unstorable_itself=True,
 )
 async def login(request: web.Request, body: LoginBody) -> web.StreamResponse | LoginResult:
-    _limit(request)
+    source = await _limit(request)
     settings = request.app[SETTINGS]
     # Refusals are raised after the commit: failures are counted and audited.
     async with unit_of_work(request.app[SESSIONS]) as session:
@@ -68,7 +67,8 @@ async def login(request: web.Request, body: LoginBody) -> web.StreamResponse | L
             now=request.app[CLOCK].now(),
             secret_key=settings.secret_key,
             city_name=settings.city_name,
-            unknown_names=request.app[UNKNOWN_NAMES],
+            lockouts=request.app[LOCKOUTS],
+            source=source,
         )
     if outcome.enrolment is not None:
         e = outcome.enrolment
@@ -85,10 +85,10 @@ async def login(request: web.Request, body: LoginBody) -> web.StreamResponse | L
     summary="Finish authenticator enrolment with its first code; signs in",
     body=EnrolBody,
     response=LoginResult,
-    errors=("enrolment_invalid", "code_invalid", "account_locked", "rate_limited"),
+    errors=("enrolment_invalid", "code_invalid", "account_locked", "rate_limited", "limits_unavailable"),
 )
 async def enrol(request: web.Request, body: EnrolBody) -> web.StreamResponse:
-    _limit(request)
+    source = await _limit(request)
     async with unit_of_work(request.app[SESSIONS]) as session:
         outcome = await staff_auth.finish_enrolment(
             session=session,
@@ -96,6 +96,8 @@ async def enrol(request: web.Request, body: EnrolBody) -> web.StreamResponse:
             code=body.code,
             now=request.app[CLOCK].now(),
             secret_key=request.app[SETTINGS].secret_key,
+            lockouts=request.app[LOCKOUTS],
+            source=source,
         )
     assert outcome.staff is not None
     return await _signed_in(request, outcome.staff)

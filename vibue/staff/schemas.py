@@ -15,11 +15,20 @@ def _clean_code(value: str) -> str:
     return code
 
 
+# What _clean_code takes, for the OpenAPI document: six digits, spaces anywhere.
+SIX_DIGITS = "^ *(?:[0-9] *){6}$"
+
+
 class LoginBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=60)
     password: str = Field(min_length=1, max_length=200)
-    code: str = Field(default="", max_length=20, description='"" or the 6 digits from the authenticator app')
+    code: str = Field(
+        default="",
+        max_length=20,
+        description='"" or the 6 digits from the authenticator app',
+        json_schema_extra={"pattern": "^ *$|" + SIX_DIGITS},
+    )
 
     _code = field_validator("code")(_clean_code)
 
@@ -27,7 +36,7 @@ class LoginBody(BaseModel):
 class EnrolBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(min_length=1, max_length=200)
-    code: str = Field(min_length=1, max_length=20)
+    code: str = Field(min_length=1, max_length=20, json_schema_extra={"pattern": SIX_DIGITS})
 
     _code = field_validator("code")(_clean_code)
 

@@ -1,8 +1,8 @@
 """Staff sign-in: password (argon2id) plus a one-time code, lockout, enrolment of the authenticator.
 
-Failures change the database (failure counter, lockout, audit entry), so the functions here do not
-raise them: they return an `Outcome` whose `error` the caller raises *after* committing the unit of
-work. Raising inside the transaction would roll the bookkeeping back and make lockout useless.
+Failures change the database (failure counter, lockout, audit entry), so refusals are raised with
+keeping_changes(): the unit of work commits the bookkeeping first, or lockout would be useless.
+Who is locked out is decided by account (or unknown name) and source (`lockout.py`).
 """
 
 from __future__ import annotations
@@ -18,17 +18,15 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vibue.core import audit
-from vibue.core.errors import DomainError, Locked, Unauthorized
+from vibue.core import audit, fields
+from vibue.core.errors import DomainError, Invalid, Locked, Unauthorized
 from vibue.models import Staff
 from vibue.staff import passwords, totp
 from vibue.staff import sessions as staff_sessions
+from vibue.staff.lockout import ACCOUNT_FAILURES, LOCK, SOURCE_FAILURES, Lockouts
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
+LOCK_MINUTES = int(LOCK.total_seconds() // 60)
 ENROLMENT_MINUTES = 10
-# Names without an active account tracked at once; beyond it the oldest entries are dropped.
-MAX_UNKNOWN_NAMES = 10_000
 
 # (password hash, password) -> matches; injectable so tests can see that it ran.
 Verifier = Callable[[str, str], Awaitable[bool]]
@@ -99,72 +97,6 @@ def enrolment_token_valid(token: str, *, secret_key: str, staff: Staff, now: dat
     )
 
 
-# --- lockout for names without an active account ---
-
-
-@dataclass
-class _Strikes:
-    failures: int
-    last: datetime
-    locked_until: datetime | None = None
-
-
-class UnknownNames:
-    """Failure counts for user names without an active account, so they lock like real ones.
-
-    Otherwise "423 after five tries" would tell an attacker which names exist. Kept in process
-    memory (one instance per app), bounded, keyed by an HMAC of the case-folded name: the name
-    itself is never stored. An entry expires LOCK_MINUTES after its last failure or lock.
-    """
-
-    def __init__(self, secret_key: str, *, max_entries: int = MAX_UNKNOWN_NAMES) -> None:
-        self._secret = secret_key.encode()
-        self._max = max_entries
-        self._strikes: dict[str, _Strikes] = {}
-
-    def __len__(self) -> int:
-        return len(self._strikes)
-
-    def _key(self, username: str) -> str:
-        return hmac.new(self._secret, username.strip().casefold().encode(), hashlib.sha256).hexdigest()
-
-    def _current(self, key: str, now: datetime) -> _Strikes | None:
-        strikes = self._strikes.get(key)
-        if strikes is None:
-            return None
-        ends = strikes.locked_until or strikes.last + timedelta(minutes=LOCK_MINUTES)
-        if ends <= now:
-            del self._strikes[key]
-            return None
-        return strikes
-
-    def is_locked(self, username: str, now: datetime) -> bool:
-        strikes = self._current(self._key(username), now)
-        return strikes is not None and strikes.locked_until is not None
-
-    def fail(self, username: str, now: datetime) -> bool:
-        """Count one failure; True when it locks the name for LOCK_MINUTES."""
-        key = self._key(username)
-        strikes = self._current(key, now)
-        if strikes is None:
-            self._make_room(now)
-            strikes = self._strikes[key] = _Strikes(failures=0, last=now)
-        strikes.failures += 1
-        strikes.last = now
-        if strikes.failures >= MAX_FAILURES:
-            strikes.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            return True
-        return False
-
-    def _make_room(self, now: datetime) -> None:
-        if len(self._strikes) < self._max:
-            return
-        for key in list(self._strikes):
-            self._current(key, now)  # drops the expired ones
-        while len(self._strikes) >= self._max:  # a flood of names: forget the oldest
-            del self._strikes[next(iter(self._strikes))]
-
-
 # --- bookkeeping ---
 
 
@@ -172,8 +104,16 @@ def is_locked(staff: Staff, now: datetime) -> bool:
     return staff.locked_until is not None and staff.locked_until > now
 
 
-async def _fail(*, session: AsyncSession, staff: Staff, now: datetime, reason: str) -> None:
-    """Count a failure atomically (concurrent attempts must not lose counts); lock at the limit."""
+async def _fail(
+    *, session: AsyncSession, staff: Staff, now: datetime, reason: str, lockouts: Lockouts, source: str
+) -> None:
+    """Count a failure for this source and for the account (atomically: concurrent attempts must not
+    lose counts); lock the source at SOURCE_FAILURES, the whole account at ACCOUNT_FAILURES."""
+    audit.record(
+        session=session, at=now, actor="anonymous", action="staff.sign_in_failed", subject=actor(staff), reason=reason
+    )
+    if await lockouts.fail(lockouts.account(staff.id), source, now, whole=False):
+        _record_lock(session=session, staff=staff, now=now, scope="source", failures=SOURCE_FAILURES)
     failures = await session.scalar(
         update(Staff)
         .where(Staff.id == staff.id)
@@ -181,27 +121,28 @@ async def _fail(*, session: AsyncSession, staff: Staff, now: datetime, reason: s
         .returning(Staff.failed_attempts)
         .execution_options(synchronize_session=False)
     )
-    audit.record(
-        session=session, at=now, actor="anonymous", action="staff.sign_in_failed", subject=actor(staff), reason=reason
-    )
-    if failures is not None and failures >= MAX_FAILURES:
-        until = now + timedelta(minutes=LOCK_MINUTES)
+    if failures is not None and failures >= ACCOUNT_FAILURES:
         # The counter restarts, so the first failure after the lock ends does not lock again at once.
         await session.execute(
             update(Staff)
             .where(Staff.id == staff.id)
-            .values(failed_attempts=0, locked_until=until)
+            .values(failed_attempts=0, locked_until=now + LOCK)
             .execution_options(synchronize_session=False)
         )
-        audit.record(
-            session=session,
-            at=now,
-            actor="system",
-            action="staff.locked",
-            subject=actor(staff),
-            minutes=LOCK_MINUTES,
-            failures=failures,
-        )
+        _record_lock(session=session, staff=staff, now=now, scope="account", failures=failures)
+
+
+def _record_lock(*, session: AsyncSession, staff: Staff, now: datetime, scope: str, failures: int) -> None:
+    audit.record(
+        session=session,
+        at=now,
+        actor="system",
+        action="staff.locked",
+        subject=actor(staff),
+        scope=scope,
+        minutes=LOCK_MINUTES,
+        failures=failures,
+    )
 
 
 def _refuse_locked(*, session: AsyncSession, staff: Staff | None, now: datetime) -> DomainError:
@@ -224,7 +165,10 @@ async def _accept_step(*, session: AsyncSession, staff: Staff, step: int) -> boo
     return bool(result.rowcount == 1)
 
 
-async def _succeed(*, session: AsyncSession, staff: Staff, now: datetime, action: str) -> None:
+async def _succeed(
+    *, session: AsyncSession, staff: Staff, now: datetime, action: str, lockouts: Lockouts, source: str
+) -> None:
+    await lockouts.forget(lockouts.account(staff.id), source)
     await session.execute(
         update(Staff)
         .where(Staff.id == staff.id)
@@ -235,6 +179,8 @@ async def _succeed(*, session: AsyncSession, staff: Staff, now: datetime, action
 
 
 async def find_staff(*, session: AsyncSession, username: str) -> Staff | None:
+    if not fields.storable(username):  # no account has one, and PostgreSQL refuses NUL in a query
+        return None
     # User names are compared case-insensitively: "Clerk" and "clerk" are the same person.
     found: Staff | None = await session.scalar(
         select(Staff).where(func.lower(Staff.username) == username.strip().lower())
@@ -255,6 +201,11 @@ async def _check_code(*, session: AsyncSession, staff: Staff, code: str, now: da
 # --- the two entry points ---
 
 
+def _unreadable(**values: str) -> dict[str, str]:
+    """Fields no database can store (NUL, lone surrogates): no account has them, so they cannot match."""
+    return {name: "field.nul" for name, value in values.items() if not fields.storable(value)}
+
+
 async def sign_in(
     *,
     session: AsyncSession,
@@ -264,32 +215,40 @@ async def sign_in(
     now: datetime,
     secret_key: str,
     city_name: str,
-    unknown_names: UnknownNames,
+    lockouts: Lockouts,
+    source: str,
     verify: Verifier = passwords.verify_password,
 ) -> Outcome:
     """Check user name, password and code. Staff without an authenticator get an enrolment instead.
 
     The password is always verified first (against a dummy hash for names without an active
     account), so refusals of every kind cost the same time and do not reveal which names exist.
+    `source` is the client's key (an HMAC of its address): lockouts count per account and source.
     """
+    unreadable = _unreadable(username=username, password=password)
     found = await find_staff(session=session, username=username)
     staff = found if found is not None and found.active else None
-    password_ok = await verify(passwords.DUMMY_HASH if staff is None else staff.password_hash, password)
+    # Hashed all the same (a lone surrogate has no bytes to hash), so the refusal costs the same time.
+    typed = "" if "password" in unreadable else password
+    password_ok = await verify(passwords.DUMMY_HASH if staff is None else staff.password_hash, typed)
+    # A failure is a failure; a NUL in a field is one too, answered with the field's message.
+    refusal = Invalid("validation_failed", fields=unreadable) if unreadable else Unauthorized("invalid_credentials")
     if staff is None:
-        if unknown_names.is_locked(username, now):
+        name = lockouts.unknown(username)
+        if await lockouts.is_locked(name, source, now, whole=True):
             raise _refuse_locked(session=session, staff=None, now=now)
         reason = "unknown_user" if found is None else "inactive"
         audit.record(session=session, at=now, actor="anonymous", action="staff.sign_in_failed", reason=reason)
-        if unknown_names.fail(username, now):
+        if await lockouts.fail(name, source, now, whole=True):
             audit.record(
                 session=session, at=now, actor="system", action="staff.locked", reason=reason, minutes=LOCK_MINUTES
             )
-        raise Unauthorized("invalid_credentials").keeping_changes()
-    if is_locked(staff, now):
+        raise refusal.keeping_changes()
+    if is_locked(staff, now) or await lockouts.is_locked(lockouts.account(staff.id), source, now, whole=False):
         raise _refuse_locked(session=session, staff=staff, now=now)
-    if not password_ok:
-        await _fail(session=session, staff=staff, now=now, reason="wrong_password")
-        raise Unauthorized("invalid_credentials").keeping_changes()
+    if not password_ok or unreadable:
+        await _fail(session=session, staff=staff, now=now, reason="wrong_password", lockouts=lockouts, source=source)
+        raise refusal.keeping_changes()
     if not staff.totp_enrolled:
         return Outcome(
             enrolment=await start_enrolment(
@@ -298,9 +257,9 @@ async def sign_in(
         )
     refused = await _check_code(session=session, staff=staff, code=code, now=now)
     if refused is not None:
-        await _fail(session=session, staff=staff, now=now, reason=refused)
+        await _fail(session=session, staff=staff, now=now, reason=refused, lockouts=lockouts, source=source)
         raise Unauthorized("invalid_credentials").keeping_changes()
-    await _succeed(session=session, staff=staff, now=now, action="staff.signed_in")
+    await _succeed(session=session, staff=staff, now=now, action="staff.signed_in", lockouts=lockouts, source=source)
     return Outcome(staff=staff)
 
 
@@ -321,7 +280,9 @@ async def start_enrolment(
     )
 
 
-async def finish_enrolment(*, session: AsyncSession, token: str, code: str, now: datetime, secret_key: str) -> Outcome:
+async def finish_enrolment(
+    *, session: AsyncSession, token: str, code: str, now: datetime, secret_key: str, lockouts: Lockouts, source: str
+) -> Outcome:
     """Activate the authenticator when the first code from it is right; that also signs in."""
     parsed = parse_enrolment_token(token)
     staff = None if parsed is None else await session.get(Staff, parsed[0])
@@ -332,14 +293,16 @@ async def finish_enrolment(*, session: AsyncSession, token: str, code: str, now:
     ):
         audit.record(session=session, at=now, actor="anonymous", action="staff.enrolment_failed", reason="token")
         raise Unauthorized("enrolment_invalid").keeping_changes()
-    if is_locked(staff, now):
+    if is_locked(staff, now) or await lockouts.is_locked(lockouts.account(staff.id), source, now, whole=False):
         raise _refuse_locked(session=session, staff=staff, now=now)
     reason = await _check_code(session=session, staff=staff, code=code, now=now)
     if reason is not None:
-        await _fail(session=session, staff=staff, now=now, reason=f"enrolment_{reason}")
+        await _fail(
+            session=session, staff=staff, now=now, reason=f"enrolment_{reason}", lockouts=lockouts, source=source
+        )
         raise Unauthorized("code_invalid").keeping_changes()
     staff.totp_enrolled = True
-    await _succeed(session=session, staff=staff, now=now, action="staff.enrolled")
+    await _succeed(session=session, staff=staff, now=now, action="staff.enrolled", lockouts=lockouts, source=source)
     audit.record(session=session, at=now, actor=actor(staff), action="staff.signed_in", subject=actor(staff))
     return Outcome(staff=staff)
 

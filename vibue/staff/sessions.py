@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from vibue.core import after_commit
 from vibue.core.references import token_hash
 from vibue.models import Staff, StaffSession
 
@@ -35,17 +36,26 @@ async def resolve(*, session: AsyncSession, token: str, now: datetime) -> Staff 
 
 async def resolve_digest(*, session: AsyncSession, digest: str, now: datetime) -> Staff | None:
     """As resolve(), from the cookie's hash (what a long-lived socket keeps instead of the cookie)."""
+    found = await resolve_until(session=session, digest=digest, now=now)
+    return found[0] if found else None
+
+
+async def resolve_until(*, session: AsyncSession, digest: str, now: datetime) -> tuple[Staff, datetime] | None:
+    """As resolve_digest(), with the moment the session expires."""
     row = await session.scalar(
         select(StaffSession).options(joinedload(StaffSession.staff)).where(StaffSession.token_hash == digest)
     )
     if row is None or row.expires_at <= now or not row.staff.active:
         return None
-    return row.staff
+    return row.staff, row.expires_at
 
 
 async def close_session(*, session: AsyncSession, token: str) -> None:
+    # Copies of the session (a staff socket's, signaling/membership_cache.py) are dropped on commit.
+    after_commit.changed(session, after_commit.STAFF_SESSIONS, token_hash(token))
     await session.execute(delete(StaffSession).where(StaffSession.token_hash == token_hash(token)))
 
 
 async def close_all(*, session: AsyncSession, staff_id: int) -> None:
+    after_commit.changed(session, after_commit.STAFF_SESSIONS, staff_id)
     await session.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vibue.booking.lifecycle import transition
@@ -86,21 +86,28 @@ async def issue_code(*, session: AsyncSession, appointment: Appointment, now: da
     return IssuedCode(plain, code.expires_at)
 
 
+def _still_open(code_id: int, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The conditions under which a code may still be tried, checked inside the write itself."""
+    return (
+        IdentityCode.id == code_id,
+        IdentityCode.used_at.is_(None),
+        IdentityCode.voided_at.is_(None),
+        IdentityCode.expires_at > now,
+        IdentityCode.attempts < MAX_ATTEMPTS,
+    )
+
+
 async def verify_code(
     *, session: AsyncSession, appointment: Appointment, code: str, now: datetime, secret: str
 ) -> CallParticipant:
     """Check a code and admit its holder to the waiting room.
 
+    Counting a miss and using the code are each one conditional UPDATE, so guesses sent at once
+    cannot all read the same counter (SQLite has no row locks): at most MAX_ATTEMPTS are
+    evaluated and one right code yields one admission, on both databases.
     Refusals are raised with keeping_changes(): the attempt counter and the audit must commit.
     """
     ensure_joinable(appointment, now)
-    current = await session.scalar(
-        select(IdentityCode)
-        .where(IdentityCode.appointment_id == appointment.id)
-        .order_by(IdentityCode.id.desc())
-        .limit(1)
-        .with_for_update()
-    )
     actor = f"citizen:{appointment.reference}"
     subject = f"appointment:{appointment.id}"
 
@@ -109,23 +116,59 @@ async def verify_code(
         record(session=session, at=now, actor=actor, action="identity_code.refused", subject=subject, reason=error.code)
         return error.keeping_changes()
 
-    if current is None:
-        raise refused(Invalid("identity_code_missing", fields={"code": "field.code_request_first"}))
-    if current.used_at is not None:
-        raise refused(Conflict("identity_code_used"))
-    if current.voided_at is not None:
-        raise refused(Conflict("identity_code_voided"))
-    if current.expires_at <= now:
-        raise refused(Conflict("identity_code_expired"))
-    if not hmac.compare_digest(current.code_hash, code_hash(secret, appointment.id, code)):
-        current.attempts += 1
-        left = MAX_ATTEMPTS - current.attempts
+    async def current() -> IdentityCode | None:
+        found: IdentityCode | None = await session.scalar(
+            select(IdentityCode)
+            .where(IdentityCode.appointment_id == appointment.id)
+            .order_by(IdentityCode.id.desc())
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+        return found
+
+    def closed(latest: IdentityCode | None) -> DomainError:
+        """Why `latest` cannot be tried (read after a conditional write found it closed)."""
+        if latest is None:
+            return refused(Invalid("identity_code_missing", fields={"code": "field.code_request_first"}))
+        if latest.used_at is not None:
+            return refused(Conflict("identity_code_used"))
+        if latest.voided_at is not None or latest.expires_at > now:  # voided, or five misses
+            return refused(Conflict("identity_code_voided"))
+        return refused(Conflict("identity_code_expired"))
+
+    latest = await current()
+    if latest is None or latest.used_at is not None or latest.voided_at is not None or latest.expires_at <= now:
+        raise closed(latest)
+    if not hmac.compare_digest(latest.code_hash, code_hash(secret, appointment.id, code)):
+        attempts = await session.scalar(
+            update(IdentityCode)
+            .where(*_still_open(latest.id, now))
+            .values(attempts=IdentityCode.attempts + 1)
+            .returning(IdentityCode.attempts)
+            .execution_options(synchronize_session=False)
+        )
+        if attempts is None:  # closed meanwhile by another try, a new code or the clock
+            raise closed(await current())
+        left = MAX_ATTEMPTS - attempts
         record(session=session, at=now, actor=actor, action="identity_code.failed", subject=subject, left=left)
         if left <= 0:
-            current.voided_at = now
+            await session.execute(
+                update(IdentityCode)
+                .where(IdentityCode.id == latest.id, IdentityCode.voided_at.is_(None))
+                .values(voided_at=now)
+                .execution_options(synchronize_session=False)
+            )
             raise Conflict("identity_code_voided").keeping_changes()
-        raise Invalid("identity_code_wrong", fields={"code": "field.code_wrong"}, attempts_left=left).keeping_changes()
-    current.used_at = now
+        raise Invalid("identity_code_wrong", fields={"code": "field.code_wrong"}, count=left).keeping_changes()
+    used = await session.scalar(
+        update(IdentityCode)
+        .where(*_still_open(latest.id, now))
+        .values(used_at=now)
+        .returning(IdentityCode.id)
+        .execution_options(synchronize_session=False)
+    )
+    if used is None:  # another request used it first (or five misses voided it)
+        raise closed(await current())
     participant = await session.scalar(
         select(CallParticipant).where(
             CallParticipant.appointment_id == appointment.id, CallParticipant.role == "citizen"

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from vibue.core import after_commit
 from vibue.core.audit import record
 from vibue.core.errors import Conflict, NotFound
 from vibue.core.references import new_manage_token, token_hash
@@ -112,6 +113,8 @@ async def join(
         language=language,
     )
     session.add(participant)
+    # A new member of the call: signaling's copies of the room are dropped on commit.
+    after_commit.changed(session, after_commit.ROOM, appointment.id)
     await session.flush()
     record(
         session=session,

@@ -55,16 +55,25 @@ async def show(request: web.Request) -> VideoOut:
     summary="Mail a one-time identity code",
     response=CodeSentOut,
     status=202,
-    errors=("booking_not_found", "video_not_open", "not_a_video_appointment", "status_conflict", "rate_limited"),
+    errors=(
+        "booking_not_found",
+        "video_not_open",
+        "not_a_video_appointment",
+        "status_conflict",
+        "rate_limited",
+        "limits_unavailable",
+    ),
 )
 async def send_code(request: web.Request) -> CodeSentOut:
     settings = request.app[SETTINGS]
     limiter = request.app[RATE_LIMITER]
-    limiter.hit("mails", limiter.client_key(request), limit=settings.rate_limit_mails, window=HOUR)
+    await limiter.hit("mails", limiter.client_key(request), limit=settings.rate_limit_mails, window=HOUR)
     ctx = Context.of(request)
 
-    def allow(appointment: Appointment) -> None:
-        limiter.hit("identity_codes", str(appointment.id), limit=settings.rate_limit_identity_codes, window=TEN_MINUTES)
+    async def allow(appointment: Appointment) -> None:
+        await limiter.hit(
+            "identity_codes", str(appointment.id), limit=settings.rate_limit_identity_codes, window=TEN_MINUTES
+        )
 
     async with unit_of_work(request.app[SESSIONS]) as session:
         sent = await service.mail_identity_code(
@@ -86,6 +95,7 @@ async def send_code(request: web.Request) -> CodeSentOut:
         "not_a_video_appointment",
         "status_conflict",
         "rate_limited",
+        "limits_unavailable",
         "identity_code_missing",
         "identity_code_wrong",
         "identity_code_expired",
@@ -96,7 +106,7 @@ async def send_code(request: web.Request) -> CodeSentOut:
 async def verify(request: web.Request, body: VerifyIn) -> JoinOut:
     settings = request.app[SETTINGS]
     limiter = request.app[RATE_LIMITER]
-    limiter.hit(
+    await limiter.hit(
         "identity_checks", limiter.client_key(request), limit=settings.rate_limit_identity_checks, window=TEN_MINUTES
     )
     # A wrong code is counted and audited although the request fails (unit_of_work keeps it).
@@ -139,12 +149,12 @@ async def invitation(request: web.Request) -> InvitationOut:
     summary="Join the call with a one-time invitation",
     body=InterpreterJoinIn,
     response=JoinOut,
-    errors=("invitation_not_found", "invitation_used", "invitation_expired", "rate_limited"),
+    errors=("invitation_not_found", "invitation_used", "invitation_expired", "rate_limited", "limits_unavailable"),
 )
 async def join_interpreter(request: web.Request, body: InterpreterJoinIn) -> JoinOut:
     settings = request.app[SETTINGS]
     limiter = request.app[RATE_LIMITER]
-    limiter.hit(
+    await limiter.hit(
         "interpreter_joins",
         limiter.client_key(request),
         limit=settings.rate_limit_interpreter_joins,

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from vibue.core.fields import Strict, no_control_chars
+from vibue.core.fields import PRINTABLE_PATTERN, Strict, printable
 
 
 class VideoOut(BaseModel):
@@ -31,8 +31,11 @@ class CodeSentOut(BaseModel):
     expires_at: datetime
 
 
+SIX_DIGITS = "^ *(?:[0-9] *){6}$"  # spaces allowed, as the citizen may copy "123 456"
+
+
 class VerifyIn(Strict):
-    code: str
+    code: str = Field(json_schema_extra={"pattern": SIX_DIGITS})
 
     @field_validator("code")
     @classmethod
@@ -57,15 +60,15 @@ class InvitationOut(BaseModel):
 
 
 class InterpreterJoinIn(Strict):
-    name: str = Field(min_length=1, max_length=120)
-    language: str = Field(min_length=1, max_length=60)
+    name: str = Field(min_length=1, max_length=120, json_schema_extra={"pattern": PRINTABLE_PATTERN})
+    language: str = Field(min_length=1, max_length=60, json_schema_extra={"pattern": PRINTABLE_PATTERN})
 
     # Shown to the clerk and the citizen: no control or bidi-override characters (and NUL would
     # make PostgreSQL fail the insert).
     @field_validator("name", "language")
     @classmethod
     def _printable(cls, value: str) -> str:
-        if not no_control_chars(value):
+        if not printable(value):
             raise ValueError("field.invalid")
         return value
 
@@ -94,7 +97,7 @@ class AnswerOut(BaseModel):
 class ResultIn(Strict):
     test_id: str = Field(min_length=1, max_length=200)
     verdict: Literal["good", "limited", "none"]
-    reason: str = Field(max_length=200)
+    reason: str = Field(max_length=200, json_schema_extra={"pattern": f"^{REASON.pattern}$"})
     rtt_ms: Annotated[Number, Field(le=600_000)] | None
     loss: Annotated[Number, Field(le=1)] | None
     bitrate_kbps: Annotated[Number, Field(le=1_000_000)] | None

@@ -3,7 +3,7 @@ the join credential for citizens (after the code) and interpreters (by their one
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,7 +60,7 @@ async def code_verified(*, session: AsyncSession, appointment: Appointment) -> b
 
 
 async def mail_identity_code(
-    *, session: AsyncSession, ctx: Context, token: str, allow: Callable[[Appointment], None]
+    *, session: AsyncSession, ctx: Context, token: str, allow: Callable[[Appointment], Awaitable[None]]
 ) -> CodeSent:
     """Issue a code and queue its mail; returns the masked address it goes to and its expiry.
 
@@ -69,7 +69,7 @@ async def mail_identity_code(
     """
     appointment = await booking.find(session=session, token=token)
     try:
-        allow(appointment)
+        await allow(appointment)
     except RateLimited as refused:
         record(
             session=session,

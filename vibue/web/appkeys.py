@@ -11,13 +11,13 @@ from vibue.core.clock import Clock
 from vibue.core.settings import Settings
 
 if TYPE_CHECKING:
+    from vibue.compliance.policy import Policy
     from vibue.core.locks import KeyedLocks
+    from vibue.core.ratelimit import SharedLimiter
     from vibue.mail.queue import MailQueue
     from vibue.models import Staff
-    from vibue.compliance.policy import Policy
-    from vibue.core.ratelimit import RateLimiter
+    from vibue.staff.lockout import Lockouts
     from vibue.web.routing import Endpoint
-    from vibue.staff.service import UnknownNames
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -25,9 +25,9 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 POLICY: web.AppKey[Policy] = web.AppKey("policy")
 MAIL: web.AppKey[MailQueue] = web.AppKey("mail")
-RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+RATE_LIMITER: web.AppKey[SharedLimiter] = web.AppKey("rate_limiter")
 BOOKING_LOCKS: web.AppKey[KeyedLocks] = web.AppKey("booking_locks")
-UNKNOWN_NAMES: web.AppKey[UnknownNames] = web.AppKey("unknown_names")
+LOCKOUTS: web.AppKey[Lockouts] = web.AppKey("lockouts")
 ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
 # The endpoint behind each registered route: the error middleware checks its declared codes.
 ROUTE_ENDPOINTS: web.AppKey[dict[web.AbstractRoute, Endpoint]] = web.AppKey("route_endpoints")

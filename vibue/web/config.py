@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel
 
-from vibue.web.appkeys import SETTINGS
 from vibue.core.i18n import LANGUAGES
+from vibue.web.appkeys import SETTINGS
 from vibue.web.routing import PUBLIC, Routes
 
 routes = Routes("system")

@@ -8,8 +8,8 @@ from aiohttp import web
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
-from vibue.web.appkeys import ENGINE
 from vibue.core.db import ping
+from vibue.web.appkeys import ENGINE
 from vibue.web.middleware import error_response
 from vibue.web.routing import PUBLIC, Routes
 

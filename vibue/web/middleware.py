@@ -17,10 +17,11 @@ from typing import Any
 
 from aiohttp import web
 
-from vibue.web.appkeys import CLOCK, CURRENT_STAFF, REQUEST_ID, ROUTE_ENDPOINTS, SESSIONS, SETTINGS
-from vibue.web.routing import SAFE_METHODS
-from vibue.core.errors import DomainError, Forbidden, RateLimited
+from vibue.core.errors import DomainError, Forbidden
 from vibue.core.i18n import request_language, translate
+from vibue.core.settings import Settings
+from vibue.web.appkeys import REQUEST_ID, ROUTE_ENDPOINTS, SETTINGS
+from vibue.web.routing import SAFE_METHODS
 
 log = logging.getLogger("vibue.http")
 
@@ -131,12 +132,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[REQUEST_ID] = uuid.uuid4().hex[:12]
     try:
         return await handler(request)
-    except RateLimited as exc:
-        return error_response(
-            request, exc.status, exc.code, params=exc.params, headers={"Retry-After": str(exc.retry_after)}
-        )
     except DomainError as exc:
-        return error_response(request, exc.status, exc.code, exc.fields, exc.params)
+        headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+        return error_response(request, exc.status, exc.code, exc.fields, exc.params, headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -167,20 +165,31 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
+def fixed_headers(settings: Settings) -> dict[str, str]:
+    """The security headers every answer carries, whatever it is (vibue.web.serving adds them to parser errors)."""
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        # Booking links carry secrets in the path: never leak them to another site.
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    if settings.cookies_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
+
+
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare: headers for every answer, static files included; hands out the CSRF cookie."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    # Booking links carry secrets in the path: never leak them to another site.
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    settings = request.app[SETTINGS]
+    for name, value in fixed_headers(settings).items():
+        response.headers.setdefault(name, value)
     if is_api(request):
         response.headers.setdefault("Cache-Control", "no-store")
-    settings = request.app[SETTINGS]
-    if settings.cookies_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # aiohttp names itself and its version ("Python/3.11 aiohttp/3.x"): no help to anyone but an attacker.
+    response.headers.popall("Server", None)
     csrf_cookie = settings.cookie_name(CSRF_COOKIE)
     if not request.cookies.get(csrf_cookie):
         # aiohttp renders response cookies before this signal runs, so the header is written directly.

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from vibue.web.appkeys import SETTINGS
+from vibue.core.i18n import DEFAULT, request_language
 from vibue.core.paths import WEB
 from vibue.core.settings import Settings
 from vibue.core.urls import LINK_PATTERN
+from vibue.web.appkeys import SETTINGS
 
 # URL -> HTML file in web/. The pages are static; they talk to the JSON API.
 PAGES: dict[str, str] = {
@@ -24,6 +25,8 @@ PAGES: dict[str, str] = {
     f"/dolmetschen/{LINK_PATTERN}": "interpreter.html",
     "/anmelden": "signin.html",
     "/sachbearbeitung": "clerk.html",
+    # An issued document's verification page; the check code follows after # (never sent here).
+    "/v/{document_id:[A-Za-z0-9_-]{16,64}}": "verify.html",
 }
 # The /dev page and its script live apart from web/'s static files, so production cannot serve them.
 DEV = WEB / "dev"
@@ -35,16 +38,21 @@ def _read(path: Path) -> tuple[bytes, str]:
     return path.read_bytes(), f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
 
 
-async def send_file(request: web.Request, path: Path) -> web.StreamResponse:
+async def send_file(request: web.Request, path: Path, *, lang: str | None = None) -> web.StreamResponse:
     """Serve a small front-end file, revalidated on every use (no-cache, ETag).
 
     Read whole in a worker thread rather than streamed with web.FileResponse: its file handle was
     closed by a task that a server shutdown can cut off, leaving the file open (a ResourceWarning).
     The whole front end is well under a megabyte, and editing a file shows on the next reload.
+    A page (`lang` given) is sent in the request's language: its `<html lang>` is the language the
+    catalog API answers in, so the page's scripts load the same catalog (docs/decisions.md: "One language per request").
     """
     body, etag = await asyncio.to_thread(_read, path)
     headers = {"Cache-Control": "no-cache", "ETag": etag}
-    if etag in request.headers.get("If-None-Match", ""):
+    if lang is not None:
+        body = body.replace(f'<html lang="{DEFAULT}">'.encode(), f'<html lang="{lang}">'.encode(), 1)
+        headers = {**headers, "ETag": f'{etag[:-1]}-{lang}"', "Vary": "Cookie, Accept-Language"}
+    if headers["ETag"] in request.headers.get("If-None-Match", ""):
         return web.Response(status=304, headers=headers)
     content_type, _ = mimetypes.guess_type(path.name)
     return web.Response(body=body, headers={**headers, "Content-Type": content_type or "application/octet-stream"})
@@ -52,7 +60,7 @@ async def send_file(request: web.Request, path: Path) -> web.StreamResponse:
 
 def page(filename: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def serve(request: web.Request) -> web.StreamResponse:
-        return await send_file(request, WEB / filename)
+        return await send_file(request, WEB / filename, lang=request_language(request))
 
     return serve
 

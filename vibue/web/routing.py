@@ -6,7 +6,6 @@ and the OpenAPI document. A route without a declared role set cannot be register
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,11 +13,13 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from vibue.models import Staff
 from vibue.core.error_codes import CODES
-from vibue.web.appkeys import CURRENT_STAFF, ROUTE_ENDPOINTS
 from vibue.core.errors import BadRequest, Forbidden, Invalid, TooLarge, Unauthorized
+from vibue.core.fields import storable
 from vibue.core.i18n import DEFAULT, catalog
+from vibue.models import Staff
+from vibue.web.appkeys import CURRENT_STAFF, ROUTE_ENDPOINTS
+from vibue.web.jsonbody import parse_json
 
 PUBLIC = frozenset({"public"})
 STAFF = frozenset({"clerk", "support", "admin"})
@@ -34,7 +35,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The codes the routing and the middleware answer on their own, by what an endpoint takes.
 EVERY_ENDPOINT = ("internal",)
 WITH_INPUT = ("validation_failed",)  # a body or a query model
-WITH_BODY = ("json_required", "malformed_json", "body_too_large")
+WITH_BODY = ("json_required", "malformed_json", "json_too_complex", "body_too_large")
 FOR_STAFF = ("not_signed_in", "role_forbidden")
 STATE_CHANGING = ("csrf_failed",)
 
@@ -53,6 +54,10 @@ class Endpoint:
     status: int = 200
     errors: tuple[str, ...] = ()
     dev_only: bool = False
+    # The handler refuses text no database can store itself (sign-in counts it as a failed attempt).
+    refuses_unstorable_itself: bool = False
+    # The media type of a binary success answer (a PDF, a certificate) instead of a JSON `response`.
+    produces: str | None = None
 
     @property
     def public(self) -> bool:
@@ -93,11 +98,26 @@ class Routes:
         status: int = 200,
         errors: tuple[str, ...] = (),
         dev_only: bool = False,
+        refuses_unstorable_itself: bool = False,
+        produces: str | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
                 Endpoint(
-                    method, path, handler, roles, summary, self.tag, body, query, response, status, errors, dev_only
+                    method,
+                    path,
+                    handler,
+                    roles,
+                    summary,
+                    self.tag,
+                    body,
+                    query,
+                    response,
+                    status,
+                    errors,
+                    dev_only,
+                    refuses_unstorable_itself,
+                    produces,
                 )
             )
             return handler
@@ -158,17 +178,36 @@ async def read_json(request: web.Request) -> Any:
     raw = await request.content.read(MAX_BODY_BYTES + 1)
     if len(raw) > MAX_BODY_BYTES:
         raise TooLarge("body_too_large")
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("malformed_json") from None
+    return parse_json(raw)
 
 
-def parse_model(model: type[BaseModel], data: Any) -> BaseModel:
+def unstorable_fields(data: Any, path: tuple[str, ...] = ()) -> dict[str, str]:
+    """Where the input holds text no database can store, by field name as validation names them."""
+    found: dict[str, str] = {}
+    if isinstance(data, str):
+        if not storable(data):
+            found[".".join(path) or "_body"] = "field.nul"
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            found.update(unstorable_fields(key, (*path, str(key))))
+            found.update(unstorable_fields(value, (*path, str(key))))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found.update(unstorable_fields(value, (*path, str(index))))
+    return found
+
+
+def parse_model(model: type[BaseModel], data: Any, *, screen: bool = True) -> BaseModel:
+    """The body or query as `model`; text with NUL or lone surrogates is refused whatever the field
+    (unless `screen` is off: then the handler refuses it itself, as sign-in does to count it)."""
+    unstorable = unstorable_fields(data) if screen else {}  # bounded: read_json caps depth and size
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
-        raise Invalid("validation_failed", fields=validation_fields(exc)) from None
+        raise Invalid("validation_failed", fields={**unstorable, **validation_fields(exc)}) from None
+    if unstorable:
+        raise Invalid("validation_failed", fields=unstorable)
+    return parsed
 
 
 def to_response(endpoint: Endpoint, result: Any) -> web.StreamResponse:
@@ -188,7 +227,9 @@ def wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResp
         if endpoint.query is not None:
             kwargs["query"] = parse_model(endpoint.query, dict(request.query))
         if endpoint.body is not None:
-            kwargs["body"] = parse_model(endpoint.body, await read_json(request))
+            kwargs["body"] = parse_model(
+                endpoint.body, await read_json(request), screen=not endpoint.refuses_unstorable_itself
+            )
         return to_response(endpoint, await endpoint.handler(request, **kwargs))
 
     handle.__name__ = endpoint.handler.__name__

@@ -19,8 +19,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body, { cache = 'no-store' } = {}) {
-  const headers = { Accept: 'application/json' };
+async function send(method, path, body, { cache = 'no-store', accept = 'application/json' } = {}) {
+  const headers = { Accept: accept };
   const init = { method, headers, credentials: 'same-origin', cache };
   if (method !== 'GET') {
     headers['Content-Type'] = 'application/json';
@@ -28,39 +28,77 @@ async function request(method, path, body, { cache = 'no-store' } = {}) {
     headers['X-CSRF-Token'] = readCookie('__Host-vibue_csrf') || readCookie('vibue_csrf') || '';
     init.body = JSON.stringify(body ?? {});
   }
+  try {
+    return await fetch(path, init);
+  } catch {
+    throw new ApiError({ status: 0, code: 'network_error' });
+  }
+}
 
-  let response;
+function parse(text) {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** The ApiError for a failed answer: the app's one error shape, whatever the endpoint returns on success. */
+function failure(response, data) {
+  const err = data && typeof data === 'object' ? data.error : null;
+  const retry = Number.parseInt(response.headers.get('Retry-After') || '', 10);
+  return new ApiError({
+    status: response.status,
+    code: (err && err.code) || (response.status >= 500 ? 'server_error' : `http_${response.status}`),
+    message: (err && err.message) || '',
+    fields: (err && err.fields) || {},
+    retryAfter: Number.isFinite(retry) ? retry : null,
+  });
+}
+
+async function request(method, path, body, options) {
+  const response = await send(method, path, body, options);
   let text;
   try {
-    response = await fetch(path, init);
     text = await response.text();
   } catch {
     throw new ApiError({ status: 0, code: 'network_error' });
   }
-
-  let data = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
-  }
-
-  if (!response.ok) {
-    const err = data && typeof data === 'object' ? data.error : null;
-    const retry = Number.parseInt(response.headers.get('Retry-After') || '', 10);
-    throw new ApiError({
-      status: response.status,
-      code: (err && err.code) || (response.status >= 500 ? 'server_error' : `http_${response.status}`),
-      message: (err && err.message) || '',
-      fields: (err && err.fields) || {},
-      retryAfter: Number.isFinite(retry) ? retry : null,
-    });
-  }
+  const data = parse(text);
+  if (!response.ok) throw failure(response, data);
   if (response.status === 204 || !text) return null;
   if (data === null) throw new ApiError({ status: response.status, code: 'bad_response' });
   return data;
+}
+
+/**
+ * A binary answer (a PDF): GET, or POST with a JSON body (`body` given). Resolves with
+ * {bytes: Uint8Array, type, filename}; a failure is an ApiError exactly as for the JSON calls.
+ */
+export async function fetchBytes(path, { body, accept = 'application/pdf' } = {}) {
+  const method = body === undefined ? 'GET' : 'POST';
+  const response = await send(method, path, body, { accept: `${accept}, application/json` });
+  if (!response.ok) {
+    let text = '';
+    try {
+      text = await response.text();
+    } catch {
+      // the body was lost: the status alone decides the code
+    }
+    throw failure(response, parse(text));
+  }
+  let buffer;
+  try {
+    buffer = await response.arrayBuffer();
+  } catch {
+    throw new ApiError({ status: 0, code: 'network_error' });
+  }
+  const type = (response.headers.get('Content-Type') || '').split(';')[0].trim();
+  if (type === 'application/json') throw new ApiError({ status: response.status, code: 'bad_response' });
+  const disposition = response.headers.get('Content-Disposition') || '';
+  const named = /filename=([^;]+)/i.exec(disposition); // \x22: a quote the name may be wrapped in
+  return { bytes: new Uint8Array(buffer), type, filename: named ? named[1].trim().replace(/^\x22|\x22$/g, '') : '' };
 }
 
 /** GET a JSON document. */

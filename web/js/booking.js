@@ -4,7 +4,7 @@
 import { getJSON, postJSON, withQuery } from './api.js';
 import { $, $all, focusHeading, h } from './dom.js';
 import {
-  announce, clearAlert, clearFieldErrors, errorMessage, isBusy, setBusy, showAlert, showFormError,
+  announce, clearAlert, clearAnnouncement, clearFieldErrors, errorMessage, isBusy, setBusy, showAlert, showFormError,
   showValidation,
 } from './forms.js';
 import { currentLang, onLanguageChange, t } from './i18n.js';
@@ -312,6 +312,7 @@ async function submit(event) {
     });
     showResult(reservation);
   } catch (err) {
+    clearAnnouncement(); // the alert below says what happened instead of "wird reserviert …"
     if (SLOT_GONE.has(err.code)) {
       // The chosen slot went while step 5 was filled in (booked by someone else, or now
       // inside the lead time): choose again in step 4 with fresh slots; the personal
@@ -337,9 +338,9 @@ function renderResultTexts() {
   const minutes = holdMinutes;
   $('#result-email').textContent = t('result.email', { email });
   $('#result-hold').textContent = reservation.reserved_until
-    ? t('result.holdUntil', { time: formatTime(reservation.reserved_until), minutes })
-    : t('result.hold', { minutes });
-  $('#result-no-mail').textContent = t('result.noMail', { minutes });
+    ? t('result.holdUntil', { time: formatTime(reservation.reserved_until), count: minutes })
+    : t('result.hold', { count: minutes });
+  $('#result-no-mail').textContent = t('result.noMail', { count: minutes });
   $('#result-reference').textContent = reservation.reference;
   document.title = t('booking.docTitleDone');
 }
@@ -360,6 +361,7 @@ function showResult(reservation) {
   $('#progress').hidden = true;
   $('#step-actions').hidden = true;
   clearAlert(alertEl);
+  clearAnnouncement(); // "wird reserviert …" is over; the focused result heading says what happened
   renderResultTexts();
   $('#booking-result').hidden = false;
   window.history.replaceState({ done: true }, '', '/buchen');

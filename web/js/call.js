@@ -343,9 +343,15 @@ export class Call {
   }
 
   sendSignal(to, msg) {
-    if (msg.description) return this.signaling.sendDescription(to, msg.description);
-    if (msg.candidate) return this.signaling.sendCandidate(to, msg.candidate);
-    return this.signaling.requestRestart(to);
+    let sent;
+    if (msg.description) sent = this.signaling.sendDescription(to, msg.description);
+    else if (msg.candidate) sent = this.signaling.sendCandidate(to, msg.candidate);
+    else sent = this.signaling.requestRestart(to);
+    return sent.catch((err) => {
+      // Their connection is gone (the grace period runs): say so; they renegotiate on return.
+      if (err.code === 'peer_not_connected') this.peerReconnecting(String(to));
+      throw err;
+    });
   }
 
   onSignal(msg) {

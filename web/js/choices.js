@@ -52,7 +52,7 @@ export function unitItems(units) {
 export function concernItems(concerns) {
   return concerns.map((c) => {
     const facts = [];
-    if (c.duration_minutes) facts.push(t('concern.duration', { minutes: c.duration_minutes }));
+    if (c.duration_minutes) facts.push(t('concern.duration', { count: c.duration_minutes }));
     if (c.channels && c.channels.length) {
       facts.push(t('concern.channels', { channels: c.channels.map(channelLabel).join(', ') }));
     }

@@ -8,8 +8,9 @@ import { announce, clearAlert, showAlert } from './forms.js';
 import { formatClock, formatTime } from './format.js';
 import { onLanguageChange, t } from './i18n.js';
 import { LocalMedia } from './media.js';
-import { connect, DOCUMENTS, OUTCOMES } from './protocol.js';
+import { applyLobbyChange, connect, DOCUMENTS, OUTCOMES } from './protocol.js';
 import { Call } from './call.js';
+import { ClerkDocuments } from './clerk-documents.js';
 
 const STORE_KEY = 'vibue.clerk.call';
 const TICK_MS = 30_000;
@@ -243,6 +244,8 @@ function buildSteps() {
   confirm.addEventListener('click', () => confirmIdentity());
   end.addEventListener('click', () => endCall());
   const interpreter = buildInterpreter();
+  // Documents issued in this call (clerk-documents.js): between the interpreter and the outcome.
+  const documents = new ClerkDocuments({ appointmentId: current.appointment_id, signaling: sig });
   const element = h('section', { class: 'clerk-steps', 'aria-labelledby': 'steps-heading' },
     h('h3', { id: 'steps-heading' }, t('clerkCall.stepsHeading')),
     alert,
@@ -251,10 +254,11 @@ function buildSteps() {
     h('div', { class: 'field' }, h('label', { for: 'identity-document' }, t('clerkCall.documentLabel')), select),
     confirm, identityStatus,
     interpreter.element,
+    documents.element,
     h('h4', {}, t('clerkCall.outcomeHeading')),
     h('fieldset', { class: 'outcome-choices' }, h('legend', { id: 'outcome-legend' }, t('clerkCall.outcomeLegend')), ...radios),
     end);
-  return { element, select, confirm, identityStatus, end, alert, interpreter };
+  return { element, select, confirm, identityStatus, end, alert, interpreter, documents };
 }
 
 // ---- interpreter invitation ------------------------------------------------------------
@@ -395,12 +399,21 @@ async function confirmIdentity() {
   }
 }
 
-async function endCall() {
+/** `unchecked`: the clerk confirmed ending as completed although no identity check is recorded. */
+async function endCall({ unchecked = false } = {}) {
+  if (!steps) return;
   clearAlert(steps.alert);
   const chosen = document.querySelector('input[name="call-outcome"]:checked');
   if (!chosen) {
     showAlert(steps.alert, t('clerkCall.outcomeMissing'));
     $('#outcome-completed').focus();
+    return;
+  }
+  if (chosen.value === 'completed' && !(room && room.identity) && !unchecked) {
+    // Asked first, in a modal dialog (focus inside, Escape goes back); "Zurück" is the safe choice.
+    $('#unchecked-dialog').returnValue = '';
+    $('#unchecked-dialog').showModal();
+    $('#unchecked-back').focus();
     return;
   }
   if (steps.end.dataset.busy === 'true') return;
@@ -456,6 +469,7 @@ function renderCallHeading() {
 
 function leaveCall() {
   if (call) call.destroy();
+  if (steps) steps.documents.destroy();
   call = null;
   steps = null;
   room = null;
@@ -505,7 +519,7 @@ export function initClerkCalls(options) {
     const resume = stored();
     if (resume && !call) enterRoom(resume);
   });
-  sig.on('lobby.updated', ({ waiting: list }) => takeWaiting(list));
+  sig.on('lobby.updated', (change) => takeWaiting(applyLobbyChange(waiting, change)));
   sig.on('room.updated', (r) => {
     if (call && current && r.appointment_id === current.appointment_id) {
       room = r;
@@ -526,6 +540,12 @@ export function initClerkCalls(options) {
   $('#readmit').addEventListener('click', readmit);
   $('#deny-confirm').addEventListener('click', confirmDeny);
   $('#deny-cancel').addEventListener('click', () => $('#deny-dialog').close());
+  $('#unchecked-back').addEventListener('click', () => $('#unchecked-dialog').close('back'));
+  $('#unchecked-confirm').addEventListener('click', () => $('#unchecked-dialog').close('confirm'));
+  $('#unchecked-dialog').addEventListener('close', () => {
+    if ($('#unchecked-dialog').returnValue === 'confirm') endCall({ unchecked: true });
+    else if (steps) steps.end.focus();
+  });
   $('#deny-dialog').addEventListener('close', () => {
     const back = denyTarget && document.querySelector(`[data-testid="deny-${denyTarget.appointment_id}"]`);
     if (back) back.focus();

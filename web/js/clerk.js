@@ -8,6 +8,7 @@ import { addDays, clockNow, formatDay, formatTimeRange, todayInZone } from './fo
 import { channelLabel, roleLabel, statusLabel } from './labels.js';
 import { controlsReady, initPage } from './page.js';
 import { initClerkCalls } from './clerk-call.js';
+import { OUTCOMES } from './protocol.js';
 
 const REFRESH_MS = 30_000;
 const alertEl = $('#clerk-alert');
@@ -61,7 +62,28 @@ function renderDay() {
     h('td', {}, a.location ? a.location.name : ''),
     h('td', {}, a.citizen_name || t('clerk.anonymous')),
     h('td', {}, channelLabel(a.channel)),
-    h('td', {}, h('span', { class: `status status-${a.status}` }, statusLabel(a.status))))));
+    h('td', {}, h('span', { class: `status status-${a.status}` }, statusLabel(a.status)),
+      a.status === 'abandoned' ? outcomeForm(a) : null))));
+}
+
+/** A call that ended without an outcome (everyone gone, or the room closed): record it now. */
+function outcomeForm(a) {
+  const select = h('select', { 'aria-label': t('clerk.outcomeLabel', { reference: a.reference }), 'data-testid': 'outcome-choice' },
+    ...OUTCOMES.map((o) => h('option', { value: o }, t(`clerkCall.outcome.${o}`))));
+  const button = h('button', { type: 'button', class: 'secondary', 'data-testid': 'outcome-record' }, t('clerk.outcomeRecord'));
+  button.addEventListener('click', () => recordOutcome(a, select.value, button));
+  return h('div', { class: 'outcome-later' }, h('p', {}, t('clerk.outcomeMissing')), select, button);
+}
+
+async function recordOutcome(a, outcome, button) {
+  button.disabled = true;
+  try {
+    await call(postJSON(`/api/clerk/appointments/${a.id}/outcome`, { outcome }));
+    await loadDay({ quiet: true });
+  } catch (err) {
+    button.disabled = false;
+    showAlert(alertEl, errorMessage(err));
+  }
 }
 
 function renderWalkins() {

@@ -40,6 +40,17 @@ export function announce(text) {
   }, 60);
 }
 
+/**
+ * Empty the #live-status region (and drop a pending announcement) when the state it spoke of is
+ * over: hidden, it would still say "Ihr Termin wird reserviert …" after the booking went through,
+ * and a screen reader's virtual cursor reads it there.
+ */
+export function clearAnnouncement() {
+  window.clearTimeout(announceTimer);
+  const region = document.getElementById('live-status');
+  if (region) region.textContent = '';
+}
+
 /** Show one message next to an input and link it for assistive technology. */
 export function setFieldError(input, message) {
   const id = `${input.id}-error`;

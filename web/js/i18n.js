@@ -25,8 +25,16 @@ export function has(key) {
   return key in strings || key in fallback;
 }
 
-/** Translate a key; {name} placeholders are filled from params. Unknown keys return the key. */
+/**
+ * Translate a key; {name} placeholders are filled from params. Unknown keys return the key.
+ * A counted text is stored as `<key>.one` and `<key>.other` (CLDR plural categories) and chosen
+ * by params.count, as the server's translate() does: "noch 1 Versuch", "noch 2 Versuche".
+ */
 export function t(key, params = {}) {
+  if (typeof params.count === 'number' && `${key}.one` in fallback) {
+    const form = `${key}.${new Intl.PluralRules(locale()).select(params.count)}`;
+    key = form in strings || form in fallback ? form : `${key}.other`;
+  }
   const template = strings[key] ?? fallback[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
 }
@@ -88,16 +96,22 @@ export function onLanguageChange(cb) {
   listeners.add(cb);
 }
 
-/** Load the catalog for the cookie's language and translate the page. */
+/**
+ * Load the catalog for the page's language and translate the page. The server sets <html lang>
+ * by the same rule the API answers by (language cookie, then Accept-Language, then German), so
+ * page texts and API texts (unit and concern names, error messages) are in one language.
+ */
 export async function initI18n() {
+  const served = document.documentElement.lang;
   const wanted = readCookie('vibue_lang');
-  const code = LANGUAGES.includes(wanted) ? wanted : DEFAULT_LANG;
+  const code = LANGUAGES.includes(wanted) ? wanted : LANGUAGES.includes(served) ? served : DEFAULT_LANG;
   try {
     await load(code);
   } catch (err) {
     // Keep the German text that is in the markup; t() then returns keys only for
     // strings the page builds itself.
     console.error('catalog not loaded', err);
+    document.documentElement.lang = DEFAULT_LANG;
     return;
   }
   applyTranslations();

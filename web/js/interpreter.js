@@ -6,7 +6,7 @@
 import { ApiError, getJSON, postJSON } from './api.js';
 import { $, focusHeading } from './dom.js';
 import {
-  announce, clearAlert, errorMessage, isBusy, setBusy, showAlert, showFormError, showValidation,
+  announce, clearAlert, clearAnnouncement, errorMessage, isBusy, setBusy, showAlert, showFormError, showValidation,
 } from './forms.js';
 import { formatDate, formatTimeRange } from './format.js';
 import { onLanguageChange, t } from './i18n.js';
@@ -66,6 +66,8 @@ function forgetJoinToken() {
 // ---- views -----------------------------------------------------------------------------
 
 function show(names, { focus = null } = {}) {
+  // A new view: what the live region said of the last one is over (announce after show()).
+  clearAnnouncement();
   for (const name of VIEWS) $(`#${name}`).hidden = !names.includes(name);
   $('#interpreter-loading').hidden = true;
   check.showPreview(names.includes('precall'));

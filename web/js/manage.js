@@ -3,7 +3,7 @@
 
 import { getJSON, postJSON, withQuery } from './api.js';
 import { $, focusHeading, h } from './dom.js';
-import { announce, clearAlert, errorMessage, isBusy, setBusy, showAlert } from './forms.js';
+import { announce, clearAlert, clearAnnouncement, errorMessage, isBusy, setBusy, showAlert } from './forms.js';
 import { onLanguageChange, t } from './i18n.js';
 import { formatDateTime, formatTime, formatTimeRange } from './format.js';
 import { channelLabel, statusLabel } from './labels.js';
@@ -30,6 +30,7 @@ const OUTCOMES = {
 };
 
 function showOutcome(kind, { message = '', focus = true } = {}) {
+  clearAnnouncement(); // "wird bestätigt …" is over: the outcome box says how it went
   outcome = { kind, message };
   renderOutcome();
   if (focus) focusHeading($('#outcome-heading'));
@@ -80,7 +81,7 @@ function renderBooking() {
     ? t('manage.whereVideo', { name: b.location.name })
     : [b.location.name, b.location.address].filter(Boolean).join(', ');
   $('#details-list').replaceChildren(
-    row(t('manage.reference'), b.reference, { 'data-testid': 'booking-reference' }),
+    row(t('manage.reference'), b.reference, { 'data-testid': 'booking-reference', class: 'no-break' }),
     row(t('manage.date'), formatDateTime(b.start), { 'data-testid': 'booking-datetime' }),
     row(t('manage.time'), formatTimeRange(b.start, b.end)),
     row(t('manage.concern'), b.concern.name),
@@ -141,6 +142,7 @@ async function act(button, path, body, onDone) {
     renderBooking();
     onDone();
   } catch (err) {
+    clearAnnouncement();
     handleActionError(err);
   } finally {
     setBusy(button, false);
@@ -269,7 +271,11 @@ async function main() {
   }
   await reload();
   if (!booking) return;
-  if (wantsConfirm && booking.status === 'reserved') {
+  if (booking.status === 'cancelled') {
+    // An old link (the confirm link of the reservation mail, too) of a cancelled booking: say so,
+    // with the way to a new appointment, rather than only the details.
+    showOutcome('cancelled', { focus: wantsConfirm });
+  } else if (wantsConfirm && booking.status === 'reserved') {
     announce(t('manage.confirming'));
     await confirmBooking();
   } else if (wantsConfirm && booking.status === 'confirmed') {

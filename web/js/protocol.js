@@ -5,19 +5,21 @@
 // resolves with the ack object ({ok: true, ...}) and rejects with a ProtocolError
 // (`code`, `message`) for {ok: false, error} answers, time-outs and a missing connection.
 //
-// Server → client events (SERVER_EVENTS) reach handlers registered with on(event, fn).
+// Server → client events (SERVER_EVENTS) reach handlers registered with on(event, fn);
+// `document.ready` {document: {id, title, issued_at, level}} and `document.revoked`
+// {document_id, revoked_at} only say that the appointment's documents changed: pages GET the list.
 // Besides those, on() also offers the connection's own life:
 //   'connected'    {recovered: bool}  first connection (false) or a reconnection (true)
 //   'disconnected' {reason, willReconnect}
 //   'refused'      ProtocolError with code unauthorized | token_expired | forbidden_origin |
-//                  forbidden | call_over | connect_failed: the server turned the connection
-//                  down; no retry
+//                  forbidden | appointment_not_found | call_over | connect_failed: the server
+//                  turned the connection down; no retry
 
 import { io } from '/static/vendor/socket.io/socket.io.esm.min.js';
 
 export const SERVER_EVENTS = Object.freeze([
   'waiting', 'admitted', 'denied', 'room.updated', 'lobby.updated', 'signal',
-  'peer.reconnecting', 'peer.left', 'chat', 'call.ended', 'error',
+  'peer.reconnecting', 'peer.left', 'chat', 'call.ended', 'document.ready', 'document.revoked', 'error',
 ]);
 const LOCAL_EVENTS = ['connected', 'disconnected', 'refused'];
 
@@ -27,6 +29,16 @@ export const OUTCOMES = Object.freeze(['completed', 'no_show', 'on_site_needed']
 const REFUSAL_CODES = ['unauthorized', 'token_expired', 'forbidden_origin', 'forbidden'];
 
 const ACK_TIMEOUT_MS = 10_000;
+
+/** The waiting list after a `lobby.updated` ({changed, removed}): what changed since the last
+ *  lobby.watch answer or lobby.updated is merged in by appointment_id, longest waiting first. */
+export function applyLobbyChange(list, { changed = [], removed = [] } = {}) {
+  const byId = new Map((Array.isArray(list) ? list : []).map((w) => [w.appointment_id, w]));
+  for (const id of removed) byId.delete(id);
+  for (const w of changed) byId.set(w.appointment_id, w);
+  const since = (w) => (w.waiting_since ? Date.parse(w.waiting_since) : Infinity);
+  return [...byId.values()].sort((a, b) => since(a) - since(b));
+}
 
 export class ProtocolError extends Error {
   constructor(code, message = '', event = null) {

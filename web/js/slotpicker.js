@@ -235,7 +235,7 @@ export class SlotPicker {
           h('span', { class: 'day-weekday', 'aria-hidden': 'true' }, short.weekday),
           h('span', { class: 'day-date', 'aria-hidden': 'true' }, short.date),
           h('span', { class: 'visually-hidden' }, `${formatDay(day.date)}, `),
-          h('span', { class: 'day-count' }, count ? t('slots.freeCount', { count }) : t('slots.noneShort'))));
+          h('span', { class: 'day-count' }, count ? t('slots.freeCount', { count }) : t(day.open === false ? 'slots.closedShort' : 'slots.noneShort'))));
     }));
     this.prevButton.textContent = t('slots.earlier');
     this.nextButton.textContent = t('slots.later');
@@ -252,7 +252,7 @@ export class SlotPicker {
     }
     this.slotHeading.textContent = t('slots.timesOn', { date: formatDay(day.date) });
     if (!day.slots.length) {
-      this.slotList.replaceChildren(h('p', { class: 'slots-empty' }, t('slots.noneThatDay')));
+      this.slotList.replaceChildren(h('p', { class: 'slots-empty' }, t(day.open === false ? 'slots.closedThatDay' : 'slots.noneThatDay')));
       return;
     }
     this.slotList.replaceChildren(...day.slots.map((slot) => {

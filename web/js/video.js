@@ -5,7 +5,7 @@
 import { ApiError, getJSON, postJSON } from './api.js';
 import { $, focusHeading, h } from './dom.js';
 import {
-  announce, clearAlert, clearFieldErrors, errorMessage, isBusy, setBusy, setFieldError, showAlert,
+  announce, clearAlert, clearAnnouncement, clearFieldErrors, errorMessage, isBusy, setBusy, setFieldError, showAlert,
 } from './forms.js';
 import { formatDateTime, formatTime } from './format.js';
 import { onLanguageChange, t } from './i18n.js';
@@ -14,6 +14,7 @@ import { controlsReady, initPage } from './page.js';
 import { MediaCheck } from './precall.js';
 import { connect } from './protocol.js';
 import { Call } from './call.js';
+import { CallDocuments } from './call-documents.js';
 import { renderConnectionTest, runConnectionTest } from './connection-test.js';
 
 const token = decodeURIComponent((window.location.pathname.match(/^\/video\/([^/]+)/) || [])[1] || '');
@@ -31,6 +32,7 @@ let checklist = [];
 const media = new LocalMedia();
 let signaling = null;
 let call = null;
+let documents = null; // the documents panel, from the call on (it stays after the call ends)
 const check = new MediaCheck(media, { inCall: () => Boolean(call), continueKey: 'video.helpContinue' });
 let countdownTimer = null;
 let clockOffset = 0; // server clock − device clock, from the last GET of the appointment (ms)
@@ -67,6 +69,8 @@ function forgetJoinToken() {
 
 /** Show exactly the given sections (the pre-call card may stay beside identity/waiting). */
 function show(names, { focus = null } = {}) {
+  // A new view: what the live region said of the last one is over (announce after show()).
+  clearAnnouncement();
   for (const name of VIEWS) $(`#${name}`).hidden = !names.includes(name);
   $('#video-loading').hidden = true;
   $('#video-checklist').hidden = !checklist.length || !names.some((n) => ['before-open', 'precall', 'waiting-room'].includes(n));
@@ -114,7 +118,7 @@ function remainingText(ms) {
   const hours = Math.floor((total % 86400) / 3600);
   const minutes = Math.floor((total % 3600) / 60);
   const seconds = total % 60;
-  if (days) return t('video.remainingDays', { days, hours });
+  if (days) return t('video.remainingDays', { days: t('video.days', { count: days }), hours: t('video.hours', { count: hours }) });
   if (hours) return t('video.remainingHours', { hours, minutes });
   return t('video.remainingMinutes', { minutes, seconds: String(seconds).padStart(2, '0') });
 }
@@ -147,8 +151,8 @@ function showBeforeOpen() {
     const fresh = await loadAppointment({ quiet: true });
     if (fresh && fresh.open) {
       window.clearInterval(countdownTimer);
-      announce(t('video.nowOpen'));
       route();
+      announce(t('video.nowOpen'));
     }
   }, 1000);
 }
@@ -328,6 +332,8 @@ async function startCall(room) {
   });
   call.start(room);
   for (const msg of earlySignals.splice(0)) call.onSignal(msg);
+  if (documents) documents.destroy();
+  documents = new CallDocuments({ container: $('#call-documents'), signaling });
   focusHeading($('#call-heading'));
   announce(t('video.admitted'));
 }
@@ -340,6 +346,8 @@ function stopCall() {
 function stopEverything() {
   window.clearInterval(countdownTimer);
   stopCall();
+  // The panel keeps its list (the citizen can still download); it no longer listens to the socket.
+  if (documents) documents.destroy();
   if (signaling) signaling.close();
   signaling = null;
 }
@@ -406,6 +414,8 @@ function route() {
   if (status === 'cancelled') return showClosed('cancelled');
   if (status === 'reserved') return showClosed('unconfirmed');
   if (status === 'completed' || status === 'no_show') return showEnded(appt.outcome || status);
+  // Ended without an outcome (everyone gone, or the room closed): the clerk records it later.
+  if (status === 'abandoned') return showClosed('over');
   if (!appt.open) {
     return new Date(appt.opens_at).getTime() > serverNow() ? showBeforeOpen() : showClosed('over');
   }
