@@ -8,28 +8,48 @@ python run.py admin ...     manage staff, concerns, opening hours and closures
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import sys
+from collections.abc import Callable
 
 from aiohttp import web
 
+import documents
 import signaling
 from vibue.app import create_app
 from vibue.compliance.policy import PolicyError
 from vibue.core.db import make_engine, migrate
+from vibue.core.logs import install_redaction
 from vibue.core.settings import Settings, SettingsError, help_text, load
+from vibue.web.serving import AppRunner
 
 USAGE = __doc__ or ""
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str) -> Callable[[], None]:
+    """Log to stderr at `level`, every line redacted; returns the undo of the redaction (for tests)."""
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # aiohttp's access log would record client addresses; we keep no IP addresses.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # No log line may hold a cookie, a link or join token, a code, an email or an IP address.
+    return install_redaction()
+
+
+async def serve(app: web.Application, settings: Settings) -> None:
+    """Serve until SIGINT or SIGTERM (web.run_app's job, with our runner: see vibue.web.serving)."""
+    runner = AppRunner(app, handle_signals=True, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        print(f"ViBü serves on http://{settings.host}:{settings.port} ({settings.mode} mode)", flush=True)
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
 
 
 async def migrate_only(settings: Settings) -> None:
@@ -63,15 +83,17 @@ def main(argv: list[str]) -> int:
         print(f"vibue: unknown command {argv[0]!r}\n{USAGE}", file=sys.stderr)
         return 2
     try:
-        app = create_app(settings, setups=[signaling.setup])
+        app = create_app(settings, setups=[signaling.setup, documents.setup])
     except PolicyError as exc:
         print(f"vibue: refusing to start, the recording policy is invalid: {exc}", file=sys.stderr)
         return 2
     # Everything built so far lives as long as the process: keep it out of the garbage collector's
     # full passes, which otherwise pause the event loop for ~100 ms under load (bench/signaling.py).
     gc.freeze()
-    print(f"ViBü serves on http://{settings.host}:{settings.port} ({settings.mode} mode)", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    print("ViBü starts: migrating the database, then the demo data if it is empty …", flush=True)
+    # The signal handlers raise GracefulExit (a SystemExit) out of the loop; serve()'s finally cleans up.
+    with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):
+        asyncio.run(serve(app, settings))
     return 0
 
 

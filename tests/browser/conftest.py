@@ -16,6 +16,7 @@ from aiohttp import web
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright, expect
 
+import documents
 import signaling
 from tests import databases
 from vibue.app import create_app
@@ -67,7 +68,7 @@ def settings(settings: Settings, port: int) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, clock: ManualClock) -> web.Application:
-    return create_app(settings, clock=clock, setups=[signaling.setup])  # as run.py builds it
+    return create_app(settings, clock=clock, setups=[signaling.setup, documents.setup])  # as run.py builds it
 
 
 @pytest.fixture
@@ -114,10 +115,12 @@ def page_errors() -> PageErrors:
     return PageErrors()
 
 
-async def new_page(browser: Browser, errors: PageErrors, *, viewport: dict[str, int] = DESKTOP) -> Page:
+async def new_page(
+    browser: Browser, errors: PageErrors, *, viewport: dict[str, int] = DESKTOP, locale: str = "de-DE"
+) -> Page:
     context: BrowserContext = await browser.new_context(
         viewport=viewport,  # type: ignore[arg-type]
-        locale="de-DE",
+        locale=locale,  # also the Accept-Language the browser sends
         timezone_id="Europe/Berlin",
         is_mobile=viewport["width"] < 500,
         has_touch=viewport["width"] < 500,
