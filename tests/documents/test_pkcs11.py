@@ -14,8 +14,7 @@ from pkcs11 import Attribute, CertificateType, ObjectClass
 
 from documents import pki
 from documents.sealing import Sealer
-from tests.documents.checks import BOX, sample_pdf
-from tests.documents.test_sealing import WHEN, assert_valid
+from tests.documents.checks import BOX, WHEN, assert_valid, sample_pdf
 from vibue.core.settings import SettingsError, load
 
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
