@@ -101,6 +101,13 @@ async def test_identity_code_requests_are_refused(client: TestClient[Any, Any]) 
     await _refused(await post_json(client, "/api/video/" + "a" * 32 + "/verify", {"code": "123456"}))
 
 
+async def test_document_checks_are_refused_rather_than_unlimited(client: TestClient[Any, Any]) -> None:
+    # The public verification is limited per client and per document: without Redis, no verdict at all
+    # (not even "unverifiable"), else guessing check codes would go uncounted.
+    document_id = "d" * 22
+    await _refused(await post_json(client, f"/api/verify/{document_id}", {"check_code": "7KQ4-M2XD-9P"}))
+
+
 async def test_every_rate_limited_operation_declares_the_503(client: TestClient[Any, Any]) -> None:
     spec = await (await client.get("/api/openapi.json")).json()
     limited = [
