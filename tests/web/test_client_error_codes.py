@@ -47,7 +47,13 @@ COMPARED = [
 ]
 LIST_CHECK = re.compile(r"\[([^\]]*)\]\s*\.includes\(\s*\w+(?:\.\w+)*\.code\s*\)")
 NAMED_LIST_CHECK = re.compile(r"\b([A-Z][A-Z_]+)\s*\.(?:has|includes)\(\s*\w+(?:\.\w+)*\.code\s*\)")
-API_CALL = re.compile(r"\b(getJSON|postJSON)\(\s*(?:withQuery\(\s*)?(`[^`]*`|'[^']*'|base\b)")
+# getJSON/postJSON, and fetchBytes (api.js: a PDF or PEM; POST when given a `body`). The path is a
+# literal, `base`, or a call of a same-file function that returns a literal (call-documents.js pdfPath);
+# the rest of the statement is looked ahead at, not consumed, so a second call in it is still found.
+API_CALL = re.compile(
+    r"\b(getJSON|postJSON|fetchBytes)\(\s*(?:withQuery\(\s*)?(`[^`]*`|'[^']*'|base\b|\w+\([^()]*\))(?=([^;]*))"
+)
+PATH_LITERAL = r"`[^`]*`|'[^']*'"
 
 
 @dataclass(frozen=True)
@@ -127,10 +133,13 @@ def catches(path: Path) -> list[CatchOfApiCall]:
             continue
         handler, _ = _block(text, after + catch.end() - 1)
         calls = []
-        for method, literal in API_CALL.findall(body):
+        for function, literal, rest in API_CALL.findall(body):
+            literal = _path_of(literal, functions)
+            if literal is None:
+                continue
             target = "${base}" if literal == "base" else literal[1:-1]
             target = target.replace("${base}", base[1] if base else "${base}")
-            calls.append(("GET" if method == "getJSON" else "POST", re.sub(r"\$\{[^}]*\}", "*", target)))
+            calls.append((_method(function, rest), re.sub(r"\$\{[^}]*\}", "*", target)))
         if not calls:
             continue
         if catch[1]:
@@ -138,6 +147,21 @@ def catches(path: Path) -> list[CatchOfApiCall]:
                 handler += "\n" + functions.get(name, "")
         found.append(CatchOfApiCall(path.name, calls, handler))
     return found
+
+
+def _method(function: str, rest: str) -> str:
+    if function == "fetchBytes":
+        return "POST" if re.match(r"\s*,\s*\{[^}]*\bbody\b", rest) else "GET"
+    return "GET" if function == "getJSON" else "POST"
+
+
+def _path_of(argument: str, functions: dict[str, str]) -> str | None:
+    """The path literal (or `base`) an API call's first argument stands for; None when not known here."""
+    called = re.fullmatch(r"(\w+)\(.*\)", argument, flags=re.S)
+    if called is None:
+        return argument
+    returned = re.search(rf"\breturn\s+({PATH_LITERAL})\s*;", functions.get(called[1], ""))
+    return returned[1] if returned else None
 
 
 def _without_inner_catches(body: str) -> str:
@@ -176,6 +200,11 @@ def test_the_reading_finds_the_checks_it_should() -> None:
     assert ("interpreter.js", "token_expired") in checks  # [...].includes(err.code)
     verify = [c for c in catches(JS / "video.js") if ("POST", "/api/video/*/verify") in c.calls]
     assert len(verify) == 1
+    # fetchBytes: GET unless given a body, the path also through a same-file function (pdfPath).
+    assert [c.calls for c in catches(JS / "call-documents.js") if ("GET", "/api/video/*/documents/*/pdf") in c.calls]
+    preview = ("POST", "/api/clerk/appointments/*/document-preview")
+    assert [c.calls for c in catches(JS / "clerk-documents.js") if preview in c.calls]
+    assert [c.calls for c in catches(JS / "verify.js") if ("GET", "/api/verify/root-certificate") in c.calls]
     assert len(refusal_handlers(JS / "clerk-call.js")) == 1
 
 
