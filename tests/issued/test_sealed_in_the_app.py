@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 import documents
 import signaling
 from tests.documents.checks import Pdfsig, pdffonts, pyhanko_status, tampered
-from tests.helpers import post_json
+from tests.helpers import post_json, with_development_pki
 from tests.issued.conftest import booked, set_status, verify_citizen
 from tests.issued.test_issuing import as_staff
 from tests.smtp import MailCatcher
@@ -27,7 +27,10 @@ from vibue.core.settings import Settings
 
 
 @pytest.fixture
-async def real_client(aiohttp_client: Any, settings: Settings, clock: ManualClock) -> TestClient[Any, Any]:
+async def real_client(
+    aiohttp_client: Any, settings: Settings, clock: ManualClock, development_pki: Path
+) -> TestClient[Any, Any]:
+    settings = with_development_pki(settings, development_pki)
     app = create_app(settings, clock=clock, setups=[signaling.setup, documents.setup])
     test_client: TestClient[Any, Any] = await aiohttp_client(app)
     return test_client
