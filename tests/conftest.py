@@ -13,6 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from documents import pki
 from tests import databases
 from tests.smtp import MailCatcher
 from vibue.core.clock import ManualClock
@@ -99,6 +100,13 @@ def settings(db_url: str, tmp_path: Path, mail_catcher: MailCatcher) -> Settings
         smtp_timeout=5.0,
         retention_interval_hours=0,
     )
+
+
+@pytest.fixture(scope="session")
+def development_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One development PKI per test worker: its two RSA 3072 keys take a second or more to make."""
+    data_dir = tmp_path_factory.mktemp("development-pki")
+    return pki.ensure(data_dir, Settings().city_name).folder
 
 
 # pytest tears fixtures down in the reverse order of their set-up. pytest-aiohttp's factories are

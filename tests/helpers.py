@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession
@@ -10,6 +12,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from documents import pki
+from vibue.core.settings import Settings
 from vibue.models import Staff
 from vibue.seed import DEMO_STAFF
 from vibue.staff import totp
@@ -126,3 +130,10 @@ async def sign_in_demo(client: TestClient[Any, Any], role: str = "clerk") -> dic
 async def sign_out(client: TestClient[Any, Any]) -> None:
     response = await post_json(client, "/api/staff/logout")
     assert response.status == 204, await response.text()
+
+
+def with_development_pki(settings: Settings, made: Path) -> Settings:
+    """`settings` whose data dir already holds the development PKI `made` (the `development_pki`
+    fixture), as after the app's first start: each new one would cost two RSA 3072 keys."""
+    shutil.copytree(made, settings.data_path / pki.FOLDER)
+    return settings

@@ -19,6 +19,7 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 import documents
 import signaling
 from tests import databases
+from tests.helpers import with_development_pki
 from vibue.app import create_app
 from vibue.core.clock import ManualClock
 from vibue.core.settings import Settings
@@ -62,8 +63,8 @@ def port(unused_tcp_port: int) -> int:
 
 
 @pytest.fixture
-def settings(settings: Settings, port: int) -> Settings:
-    return settings.replace(base_url=f"http://127.0.0.1:{port}", port=port)
+def settings(settings: Settings, port: int, development_pki: Path) -> Settings:
+    return with_development_pki(settings.replace(base_url=f"http://127.0.0.1:{port}", port=port), development_pki)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The verification page /v/{id}: the browser hashes a PDF itself (WebCrypto equals hashlib), the code comes from #.
 
-The verdict itself needs POST /api/verify/{id} (the records stream); these tests cover what the
-page does on its own, against the real app.
+The verdicts of issued documents are shown by test_documents_in_call_browser.py; these tests cover
+what the page does on its own, against the real app (with its development seal).
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ async def test_the_code_after_the_hash_is_read_and_a_malformed_one_is_explained_
     page = await new_page(browser, page_errors)
     requests = await open_verify(page, base_url, "#7kq4m2xd9p")
     await expect(page.get_by_test_id("check-code")).to_have_value("7KQ4-M2XD-9P")
-    # Once the server answered (in this branch its route is not there yet: the server's text)...
-    await expect(page.locator("#verify-alert:not(:empty), #verdict:not([hidden])")).to_have_count(1)
+    # Once the server answered (no such document: "nicht prüfbar")...
+    await expect(page.get_by_test_id("verdict")).to_have_attribute("data-verdict", "unverifiable")
     # ...it was asked with the code as printed; the fragment itself was never part of a request URL.
     posted = [r for r in requests if r.method == "POST"]
     assert [r.url for r in posted] == [f"{base_url}/api/verify/{DOCUMENT_ID}"]
@@ -81,8 +81,14 @@ async def test_the_code_after_the_hash_is_read_and_a_malformed_one_is_explained_
     )
     await expect(code).to_be_focused()
     assert len([r for r in requests if r.method == "POST"]) == 1  # the malformed code was not sent
-    # The root certificate link is offered only when the server has one (not in this branch: hidden).
-    await expect(page.get_by_test_id("root-cert")).to_be_hidden()
+    # The development seal's root certificate is offered, and the link gives the PEM itself.
+    link = page.get_by_test_id("root-cert").get_by_role(
+        "link", name="Wurzelzertifikat dieser Testumgebung herunterladen"
+    )
+    async with page.expect_download() as info:
+        await link.click()
+    pem = (await (await info.value).path()).read_bytes()
+    assert pem.startswith(b"-----BEGIN CERTIFICATE-----")
 
 
 async def test_the_page_reads_english_works_by_keyboard_and_fits_a_phone(

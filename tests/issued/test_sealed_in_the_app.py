@@ -26,7 +26,7 @@ import documents
 import signaling
 from tests.documents.checks import Pdfsig, assert_valid, tampered
 from tests.documents.testpki import ServedPki, serve
-from tests.helpers import post_json
+from tests.helpers import post_json, with_development_pki
 from tests.issued.conftest import Call
 from tests.issued.test_issuing import count_rows, running_call
 from tests.smtp import MailCatcher
@@ -41,6 +41,12 @@ SEAL_UNAVAILABLE = (
     " erreichbar). Es wurde nichts ausgestellt. Bitte versuchen Sie es in 30 Sekunden erneut – Ihre"
     " Eingaben bleiben erhalten."
 )
+
+
+@pytest.fixture
+def settings(settings: Settings, development_pki: Path) -> Settings:
+    """The data dir holds the development PKI already, as after the app's first start."""
+    return with_development_pki(settings, development_pki)
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -46,3 +47,9 @@ async def test_the_api_description_declares_the_pdf_and_pem_answers(client: Test
     verify = paths["/api/verify/{document_id}"]["post"]
     assert set(verify["x-error-codes"]) >= {"rate_limited", "limits_unavailable"}
     assert "Retry-After" in verify["responses"]["429"]["headers"]
+
+
+async def test_concurrent_checks_of_one_document_get_exactly_its_limit(client: TestClient[Any, Any]) -> None:
+    # Twelve at once, as a script would send them: the per-document limit (2) still holds exactly.
+    answers = await asyncio.gather(*(verdict(client, DOCUMENT) for _ in range(12)))
+    assert sorted(answers) == sorted([(200, "unverifiable")] * 2 + [(429, "rate_limited")] * 10)
