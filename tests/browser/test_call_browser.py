@@ -376,7 +376,7 @@ async def test_a_phone_with_two_cameras_switches_between_them(
     args = [a for a in CHROMIUM_ARGS if not a.startswith("--use-fake-device")]
     async with async_playwright() as playwright:
         phone = await playwright.chromium.launch(
-            executable_path=chromium, args=[*args, "--use-fake-device-for-media-stream=device-count=3"]
+            executable_path=chromium, args=[*args, "--use-fake-device-for-media-stream=device-count=3,fps=10"]
         )
         try:
             citizen, clerk, _ = await start_call(

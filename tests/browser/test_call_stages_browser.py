@@ -154,7 +154,7 @@ async def three_camera_browser(chromium: str) -> AsyncIterator[Browser]:
     args = [a for a in CHROMIUM_ARGS if not a.startswith("--use-fake-device")]
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=chromium, args=[*args, "--use-fake-device-for-media-stream=device-count=3"]
+            executable_path=chromium, args=[*args, "--use-fake-device-for-media-stream=device-count=3,fps=10"]
         )
         try:
             yield browser

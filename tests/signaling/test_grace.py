@@ -5,6 +5,7 @@ calls and the room's window closing. (Process death itself: test_process_death.p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -148,6 +149,12 @@ async def test_when_the_window_closes_waiting_citizens_leave_and_the_check_in_is
 async def test_a_process_only_taken_for_dead_takes_its_live_connections_back(call: Call) -> None:
     citizen_id, clerk_id = await admitted(call)
     server = call.app[signaling.SIGNALING]
+    # The test beats and sweeps by hand: a background heartbeat between the sweep and the refused
+    # signal below would take the connections back early (it did, now and then, under load).
+    (beats,) = [task for task in asyncio.all_tasks() if task.get_name() == "vibue-liveness"]
+    beats.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await beats
     async with call.app[SESSIONS].begin() as session:  # as if this process had not beaten for an hour
         process = await session.get(SignalingProcess, server.process_id)
         assert process is not None
