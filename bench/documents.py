@@ -229,8 +229,27 @@ def load_report(results: Sequence[Concurrent], level: str) -> list[str]:
             line = f"goal: no event-loop stall above {GOAL_STALL_MS:.0f} ms ({c.mode}): {stalled}"
             if c.worst_off_queue is not None:
                 line += f"; without the run-queue wait: {verdict(c.worst_off_queue * 1000 <= GOAL_STALL_MS)}"
-            lines.append(line)
+            lines.append(f"{line}. {diagnosis(c)}")
     return lines
+
+
+def diagnosis(c: Concurrent) -> str:
+    """Why the loop was late, read from the witnesses (bench/documents_load.py)."""
+    if c.worst_stall * 1000 <= GOAL_STALL_MS:
+        return "Within the goal."
+    in_selector = c.where["waiting in the selector"] * 100 // max(1, sum(c.where.values()))
+    if c.worst_off_queue is not None and c.worst_off_queue * 1000 <= GOAL_STALL_MS:
+        return (
+            f"Why: the machine; beyond the goal, the loop thread was runnable and waited for a CPU"
+            f" (load average {c.load_average:.1f} on {os.cpu_count()} CPUs)."
+        )
+    if c.thread_worst >= 0.5 * (c.worst_off_queue or c.worst_stall) and in_selector >= 50:
+        return (
+            f"Why: the GIL; the loop stood in the selector {in_selector}% of its late ticks, with its timer due,"
+            f" and a plain thread waited up to {c.thread_worst * 1000:.0f} ms for the GIL too"
+            f" (longest GC pause {c.gc_worst * 1000:.0f} ms)."
+        )
+    return f"Why: work on the loop itself, mostly at {c.place()}."
 
 
 def issuing(factory: Factory) -> Issue:
