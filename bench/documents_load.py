@@ -11,8 +11,9 @@ Three more witnesses run beside it:
   waiting for the interpreter);
 - a gc callback: the longest collection, which holds the GIL in whatever thread it runs;
 - the same thread, whenever the loop's heartbeat is older than the goal, notes where the loop
-  thread stands (`sys._current_frames`): in the selector means waiting, anywhere else means work
-  done on the loop itself.
+  thread stands (`sys._current_frames`): one place again and again is work done on the loop itself;
+  places spread over the selector and the loop's ordinary I/O code are where it had to let go of
+  the GIL (the witness only runs while the loop does not hold it).
 """
 
 from __future__ import annotations
