@@ -224,6 +224,15 @@ def load_report(results: Sequence[Concurrent], level: str) -> list[str]:
         f" ({os.cpu_count()} CPUs); loop was: where the loop thread stood while its probe was late"
         " (one place again and again: work on the loop; spread over its I/O code: where it let go of the GIL).",
     ]
+    floor = next((c for c in results if not c.documents), None)
+    if floor is not None and floor.worst_stall * 1000 > GOAL_STALL_MS:
+        # Without documents nothing of ViBü's can hold the loop up: the machine is busy, and every
+        # figure below carries its share (a preempted thread holding the GIL shows as a GIL wait).
+        lines.append(
+            f"note: with no documents at all the loop stalled {floor.worst_stall * 1000:.0f} ms"
+            f" (load average {floor.load_average:.1f} on {os.cpu_count()} CPUs): the machine is busy;"
+            " compare the rows with that one, and run again on a quiet machine for the goal."
+        )
     for c in results:
         if c.documents:
             stalled = verdict(c.worst_stall * 1000 <= GOAL_STALL_MS)
