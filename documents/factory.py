@@ -1,8 +1,10 @@
 """The DocumentFactory the app uses: a template rendered by reportlab, then sealed by pyHanko.
 
-vibue sees only the port (vibue.issued.ports); `setup` plugs this in from run.py. Rendering runs in
-a thread of its own pool (reportlab holds a process-wide lock, see render.py), sealing in the
-sealer's; the event loop only waits.
+vibue sees only the port (vibue.issued.ports); `setup` plugs this in from run.py. The app renders and
+seals in worker processes (documents/workers.py): in threads of its own process they held the GIL
+long enough to stall the event loop (bench/documents.py measures both). Without workers, rendering
+runs in a thread of the factory's pool (reportlab holds a process-wide lock, see render.py) and
+sealing in the sealer's; either way the event loop only waits.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from aiohttp import web
 from documents import templates
 from documents.render import RenderedPdf, render
 from documents.sealing import Sealer
+from documents.workers import Workers
+from vibue.core.settings import Settings
 from vibue.issued.ports import DOCUMENT_FACTORY, BookingFacts, IssueFacts, SealedDocument, TemplateInfo
 from vibue.web.appkeys import SETTINGS
 
@@ -24,9 +28,12 @@ from vibue.web.appkeys import SETTINGS
 class Factory:
     """Render + seal, as the port says."""
 
-    def __init__(self, sealer: Sealer, *, zone: str) -> None:
+    def __init__(self, sealer: Sealer, *, zone: str, workers: Workers | None = None) -> None:
+        # In process mode the sealer here signs nothing: it answers for the level and the root
+        # certificate, and opening it at start turned a bad key into a start error.
         self.sealer = sealer
         self.zone = zone
+        self.workers = workers
         # One thread: reportlab renders one document at a time anyway (render.py's lock).
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vibue-render")
 
@@ -46,9 +53,15 @@ class Factory:
         return await asyncio.get_running_loop().run_in_executor(self.pool, work)
 
     async def preview(self, template_id: str, fields: dict[str, str], facts: IssueFacts) -> bytes:
+        if self.workers is not None:
+            templates.validate(template_id, fields)  # here: Invalid loses its field messages in a pickle
+            return await self.workers.preview(template_id, fields, facts)
         return (await self._render(template_id, fields, facts, preview=True)).pdf
 
     async def issue(self, template_id: str, fields: dict[str, str], facts: IssueFacts) -> SealedDocument:
+        if self.workers is not None:
+            templates.validate(template_id, fields)
+            return await self.workers.issue(template_id, fields, facts)
         rendered = await self._render(template_id, fields, facts, preview=False)
         return await self.sealer.seal(
             rendered.pdf,
@@ -63,13 +76,28 @@ class Factory:
         return self.sealer.root_certificate()
 
     def close(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
         self.pool.shutdown(wait=True)
         self.sealer.close()
 
 
+async def start(settings: Settings) -> Factory:
+    """The factory as the app runs it: render + seal in `seal_workers` worker processes."""
+    # The parent's sealer first: it makes the development PKI on the first start, which the workers then load.
+    sealer = await Sealer.start(settings)
+    workers = Workers(settings, count=settings.seal_workers, zone=settings.timezone)
+    try:
+        await asyncio.to_thread(workers.start)
+    except BaseException:
+        await asyncio.to_thread(workers.close)
+        sealer.close()
+        raise
+    return Factory(sealer, zone=settings.timezone, workers=workers)
+
+
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    factory = Factory(await Sealer.start(settings), zone=settings.timezone)
+    factory = await start(app[SETTINGS])
     app[DOCUMENT_FACTORY] = factory
     yield
     await asyncio.to_thread(factory.close)

@@ -134,7 +134,7 @@ class Settings:
     seal_timeout_seconds: float = _setting(
         10.0, "How long a seal waits for the timestamp authority or a revocation responder."
     )
-    seal_workers: int = _setting(2, "Worker threads that seal documents (the event loop never signs).")
+    seal_workers: int = _setting(2, "Worker processes that render and seal documents (the event loop never signs).")
     log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
 
     @property
