@@ -83,9 +83,13 @@ class Factory:
 
 
 async def start(settings: Settings) -> Factory:
-    """The factory as the app runs it: render + seal in `seal_workers` worker processes."""
+    """The factory as the app runs it: render + seal in `seal_workers` worker processes, or with
+    `seal_workers = 0` in threads of this process (no processes to spawn, ~3 s and 5 CPU-seconds
+    for two; the loop may then wait for the GIL behind a document, which a test can afford)."""
     # The parent's sealer first: it makes the development PKI on the first start, which the workers then load.
     sealer = await Sealer.start(settings)
+    if settings.seal_workers == 0:
+        return Factory(sealer, zone=settings.timezone)
     workers = Workers(settings, count=settings.seal_workers, zone=settings.timezone)
     try:
         await asyncio.to_thread(workers.start)

@@ -91,7 +91,7 @@ class Sealer:
             keys.load(settings),
             tsa_url=settings.seal_tsa_url,
             timeout=settings.seal_timeout_seconds,
-            workers=settings.seal_workers,
+            workers=max(1, settings.seal_workers),  # threads; the processes are workers.py's
             timezone=settings.timezone,
         )
 

@@ -66,7 +66,10 @@ def port(unused_tcp_port: int) -> int:
 
 @pytest.fixture
 def settings(settings: Settings, port: int, development_pki: Path) -> Settings:
-    return with_development_pki(settings.replace(base_url=f"http://127.0.0.1:{port}", port=port), development_pki)
+    # Documents are rendered and sealed in threads (seal_workers=0): spawning the worker processes
+    # would cost every app here seconds; test_documents_in_call_browser.py issues through them.
+    served = settings.replace(base_url=f"http://127.0.0.1:{port}", port=port, seal_workers=0)
+    return with_development_pki(served, development_pki)
 
 
 @pytest.fixture

@@ -19,6 +19,13 @@ from tests.browser.conftest import DESKTOP, PHONE, PageErrors, assert_no_horizon
 from tests.browser.test_call_browser import start_call
 from tests.smtp import MailCatcher
 from vibue.core.clock import ManualClock
+from vibue.core.settings import Settings
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Render and seal in a worker process, as production does (the other browser tests use threads)."""
+    return settings.replace(seal_workers=1)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from documents.factory import Factory, start
+from tests.documents.checks import settings_for
 from tests.documents.samples import FACTS, FIELDS
-from tests.documents.test_sealing import closed_port, settings_for
+from tests.documents.test_sealing import closed_port
 from vibue.core.errors import Invalid, SealUnavailable
 
 

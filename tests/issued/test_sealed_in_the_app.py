@@ -45,8 +45,9 @@ SEAL_UNAVAILABLE = (
 
 @pytest.fixture
 def settings(settings: Settings, development_pki: Path) -> Settings:
-    """The data dir holds the development PKI already, as after the app's first start."""
-    return with_development_pki(settings, development_pki)
+    """The data dir holds the development PKI already, as after the app's first start; one worker
+    process renders and seals, as in production (two would only cost more start-up here)."""
+    return with_development_pki(settings.replace(seal_workers=1), development_pki)
 
 
 @pytest.fixture(scope="module")

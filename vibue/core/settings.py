@@ -134,7 +134,9 @@ class Settings:
     seal_timeout_seconds: float = _setting(
         10.0, "How long a seal waits for the timestamp authority or a revocation responder."
     )
-    seal_workers: int = _setting(2, "Worker processes that render and seal documents (the event loop never signs).")
+    seal_workers: int = _setting(
+        2, "Worker processes that render and seal documents; 0: threads of the app's process (tests)."
+    )
     log_level: str = _setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
 
     @property
@@ -255,8 +257,8 @@ def validate(settings: Settings) -> Settings:
             "VIBUE_SEAL_KEY_SOURCE=pkcs11 needs VIBUE_SEAL_PKCS11_MODULE, VIBUE_SEAL_PKCS11_TOKEN "
             "and VIBUE_SEAL_PKCS11_KEY_LABEL"
         )
-    if settings.seal_timeout_seconds <= 0 or settings.seal_workers < 1:
-        raise SettingsError("VIBUE_SEAL_TIMEOUT_SECONDS must be positive and VIBUE_SEAL_WORKERS at least 1")
+    if settings.seal_timeout_seconds <= 0 or settings.seal_workers < 0:
+        raise SettingsError("VIBUE_SEAL_TIMEOUT_SECONDS must be positive and VIBUE_SEAL_WORKERS at least 0")
     if settings.production:
         if settings.secret_key == PLACEHOLDER_SECRET or len(settings.secret_key) < 32:
             raise SettingsError(
