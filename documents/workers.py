@@ -116,7 +116,7 @@ class Workers:
     async def issue(self, template_id: str, fields: dict[str, str], facts: IssueFacts) -> SealedDocument:
         result = await self._run(functools.partial(_issue, template_id, fields, facts, self.zone))
         if isinstance(result, _Unavailable):
-            raise SealUnavailable(result.retry_after)
+            raise SealUnavailable(retry_after=result.retry_after)
         return result
 
     async def preview(self, template_id: str, fields: dict[str, str], facts: IssueFacts) -> bytes:
