@@ -143,7 +143,10 @@ async def run(server: Signaling) -> None:
             except Exception:
                 log.exception("%s failed", name)
 
+    # Named tasks, not bare coroutines in gather (which would run them as anonymous tasks): whoever
+    # looks at the running tasks (a log, a test telling background work from the signaling path)
+    # sees what each one is. Cancelling this task cancels both.
     await asyncio.gather(
-        loop(settings.heartbeat_seconds, "heartbeat", heartbeat),
-        loop(settings.room_sweep_seconds, "room sweep", sweep),
+        asyncio.create_task(loop(settings.heartbeat_seconds, "heartbeat", heartbeat), name="vibue-liveness-heartbeat"),
+        asyncio.create_task(loop(settings.room_sweep_seconds, "room sweep", sweep), name="vibue-liveness-sweep"),
     )
