@@ -22,6 +22,7 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import packet
 
 from signaling.packets import JsonOnlyPacket, SafeJson
+from signaling.payloads import MAX_EVENT_BYTES
 from vibue.core.errors import DomainError
 from vibue.core.ratelimit import RateLimiter
 
@@ -37,7 +38,7 @@ LOG_EVERY_SECONDS = 60.0
 # character of every text frame engine.io can decode.
 ENGINEIO_TYPES = frozenset("0123456")
 
-# (event name, socket id) -> the acknowledgement; counts against the budget (gate.unknown).
+# (event name, socket id) -> the acknowledgement; counts against the budget (gate.unknown, gate.too_large).
 Unknown = Callable[[str, str], Awaitable[dict[str, Any]]]
 # socket id -> the acknowledgement of an event whose payload could not be decoded.
 Undecodable = Callable[[str], Awaitable[dict[str, Any]]]
@@ -52,6 +53,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
         limiter: Callable[[], RateLimiter],
         budget: tuple[int, float],
         unknown: Unknown,
+        too_large: Unknown,
         undecodable: Undecodable,
         monotonic: Callable[[], float] = time.monotonic,
         **kwargs: Any,
@@ -60,6 +62,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
         self._limiter = limiter  # read at each frame: tests replace the server's limiter
         self._budget = budget
         self._unknown = unknown
+        self._too_large = too_large
         self._undecodable = undecodable
         self._now = monotonic
         self._malformed: dict[str, int] = {}  # eio sid -> refused frames so far
@@ -87,6 +90,8 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
                 await self._refuse(eio_sid, sid, "no event name", answer=pkt.id is not None, pkt=pkt)
             elif name in REFUSED_NAMES:
                 await self._ack(eio_sid, pkt, await self._unknown(name, sid))
+            elif frame_bytes(data) > MAX_EVENT_BYTES:
+                await self._ack(eio_sid, pkt, await self._too_large(name, sid))
             else:
                 await self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)  # the gate counts it
             return
@@ -143,6 +148,14 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
             await self._send_packet(
                 eio_sid, self.packet_class(packet.ACK, namespace=pkt.namespace, id=pkt.id, data=[answer])
             )
+
+
+def frame_bytes(frame: str | bytes) -> int:
+    """The size of an event as the client sent it (its Socket.IO frame, in UTF-8): measured on
+    the text that arrived, so no message is encoded a second time to be measured."""
+    if isinstance(frame, bytes) or frame.isascii():  # isascii is O(1) on str: no scan, no copy
+        return len(frame)
+    return len(frame.encode("utf-8", "surrogatepass"))
 
 
 class EngineFrames(engineio_aiohttp.WebSocket):  # type: ignore[misc]  # python-engineio ships no types

@@ -8,7 +8,6 @@ at a time under the room's lock.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signaling.payloads import MAX_EVENT_BYTES
+from signaling.members import Member
 from signaling.replies import Ack, ErrorNotice, Failure, message
 from vibue.core.errors import DomainError
 from vibue.models import Staff
@@ -93,16 +92,16 @@ async def _pass(
             server.limiter.hit("chat", sid, limit=CHATS_PER_MINUTE, window=60.0)
     except DomainError:
         raise Refused("rate_limited", retry_after=2) from None
+    # The size was checked as the frame arrived (frames.py): measuring the payload again here
+    # would cost a second JSON encoding of every message.
     if data is None:
         data = {}
-    if len(json.dumps(data, separators=(",", ":"), default=str)) > MAX_EVENT_BYTES:
-        raise Refused("too_large")
     try:
         payload = model.model_validate(data)
     except ValidationError:
         raise Refused("invalid_payload") from None
-    member = await server.member(sid)
     session_data = await server.sio.get_session(sid)
+    member: Member | None = session_data.get("member")
     is_staff = session_data.get("staff_id") is not None
     if staff_only and not is_staff:
         raise Refused("forbidden_role")
@@ -119,11 +118,19 @@ async def _pass(
 
 async def unknown(server: Signaling, event: str, sid: str) -> dict[str, Any]:
     """An event the protocol does not have: refused, and counted against the same budget."""
+    return await _refused_frame(server, failure("unknown_event"), event, sid)
+
+
+async def too_large(server: Signaling, event: str, sid: str) -> dict[str, Any]:
+    """An event whose frame is over MAX_EVENT_BYTES, as frames.py measured it on arrival: refused
+    after the rate, as the gate orders its checks, and never validated."""
+    return await _refused_frame(server, failure("too_large"), event, sid)
+
+
+async def _refused_frame(server: Signaling, refusal: Failure, event: str, sid: str) -> dict[str, Any]:
     try:
-        server.limiter.hit(
-            "events", sid, limit=EVENTS_PER_WINDOW, window=EVENT_WINDOW
-        )  # the same budget as known events
-        answer = failure("unknown_event")
+        server.limiter.hit("events", sid, limit=EVENTS_PER_WINDOW, window=EVENT_WINDOW)
+        answer = refusal
     except DomainError:
         answer = failure("rate_limited", retry_after=2)
     await server.send_error(ErrorNotice(answer.code, answer.message, str(event)[:64]), to=sid)

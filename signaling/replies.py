@@ -60,7 +60,14 @@ class Reply:
 
     def wire(self) -> dict[str, Any]:
         """The JSON object to send (shallow: nested data goes out as it is)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        kind = type(self)
+        keys = _KEYS.get(kind)
+        if keys is None:  # dataclasses.fields() builds its answer anew on each call: once per class
+            keys = _KEYS[kind] = tuple(f.name for f in fields(self))
+        return {name: getattr(self, name) for name in keys}
+
+
+_KEYS: dict[type[Reply], tuple[str, ...]] = {}
 
 
 # ---------------------------------------------------------------- acknowledgements

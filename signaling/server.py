@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -67,7 +66,7 @@ from vibue.staff import sessions as staff_sessions
 from vibue.web.appkeys import CLOCK, SESSIONS, SETTINGS
 
 SIGNALING: web.AppKey[Signaling] = web.AppKey("signaling")
-# The transport closes on frames above this; our own gate refuses events above MAX_EVENT_BYTES.
+# The transport closes on frames above this; frames.py refuses events above MAX_EVENT_BYTES.
 FRAME_LIMIT = 256 * 1024
 
 
@@ -87,6 +86,7 @@ class Signaling:
             limiter=lambda: self.limiter,
             budget=(gate.EVENTS_PER_WINDOW, gate.EVENT_WINDOW),
             unknown=partial(gate.unknown, self),
+            too_large=partial(gate.too_large, self),
             undecodable=partial(gate.undecodable, self),
             client_manager=manager,
             async_mode="aiohttp",
@@ -155,9 +155,8 @@ class Signaling:
 
     async def member(self, sid: str) -> Member | None:
         """Who this connection is in a room, or None (staff before room.join, after hangup)."""
-        data = await self.sio.get_session(sid)
-        member = data.get("member")
-        return Member(**member) if member else None
+        member: Member | None = (await self.sio.get_session(sid)).get("member")
+        return member
 
     async def remember(
         self, sid: str, member: Member | None, staff_id: int | None, staff_session: str | None = None
@@ -167,7 +166,7 @@ class Signaling:
             staff_session = (await self.sio.get_session(sid)).get("staff_session")
         await self.sio.save_session(
             sid,
-            {"member": asdict(member) if member else None, "staff_id": staff_id, "staff_session": staff_session},
+            {"member": member, "staff_id": staff_id, "staff_session": staff_session},
         )
 
     async def staff(self, session: AsyncSession, sid: str) -> Staff | None:

@@ -13,7 +13,8 @@ import aiohttp
 import pytest
 
 import signaling
-from signaling.frames import MALFORMED_MAX
+from signaling.frames import MALFORMED_MAX, frame_bytes
+from signaling.payloads import MAX_EVENT_BYTES
 from tests.signaling import test_signaling
 from tests.signaling.test_signaling import Call, admitted
 from vibue.core.ratelimit import RateLimiter
@@ -156,6 +157,31 @@ async def test_events_named_like_socketios_own_are_unknown_and_counted(call: Cal
         assert first["ok"] is False and first["error"]["code"] == "unknown_event", first
         assert any(f.startswith('42["error",') and '"unknown_event"' in f for f in socket.received)
         assert (await socket.ack(101))["error"]["code"] == "rate_limited"
+    finally:
+        await socket.close()
+    assert (await call.citizen.call("chat.send", {"text": "noch da"}))["ok"]
+
+
+def test_an_events_size_is_its_frame_in_utf8() -> None:
+    plain = '2["chat.send",{"text":"Gruss"}]'
+    assert frame_bytes(plain) == len(plain) == 31
+    assert frame_bytes('2["chat.send",{"text":"Grüße"}]') == 33  # ü and ß are two bytes each
+    assert frame_bytes('2["x","\ud800"]') == 12  # a lone surrogate (3 bytes) measures without an error
+
+
+async def test_an_oversized_event_is_refused_after_the_rate_and_the_call_goes_on(call: Call) -> None:
+    citizen_id, _ = await admitted(call)
+    frozen_limiter(call)
+    socket = await raw(call)
+    text = "ä" * (MAX_EVENT_BYTES // 2)  # fewer characters than the limit, more bytes
+    try:
+        await socket.send("421" + json.dumps(["chat.send", {"text": text}], ensure_ascii=False))
+        for n in range(2, 101):
+            await socket.event(n, "signal", {"to": citizen_id, "description": {"type": "offer", "sdp": "x" * 70_000}})
+        await socket.event(101, "signal", {"to": citizen_id, "restart": True})
+        assert (await socket.ack(1))["error"]["code"] == "too_large"
+        assert (await socket.ack(100))["error"]["code"] == "too_large"
+        assert (await socket.ack(101))["error"]["code"] == "rate_limited", "counted, and the rate comes first"
     finally:
         await socket.close()
     assert (await call.citizen.call("chat.send", {"text": "noch da"}))["ok"]
