@@ -6,6 +6,7 @@ the event layer to send; domain errors (vibue.core.errors) say why something is 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +28,9 @@ from vibue.video import interpreters
 from vibue.video.identity_codes import CALL_STATUSES, is_open
 
 CALL_ROLES = ("clerk", "admin")
+# Calls per statement when the membership copies are read again together: well inside every
+# SQLite build's limit on bound parameters (999 in old ones).
+PRESENCE_CHUNK = 500
 
 
 async def _appointment(session: AsyncSession, appointment_id: int, *, lock: bool = False) -> Appointment:
@@ -273,19 +277,26 @@ async def end_call(
     return [member.id for member in members]
 
 
-async def presence(session: AsyncSession, appointment_id: int) -> dict[int, bool]:
-    """The members of the call right now (admitted, maybe reconnecting), each with whether it is
-    connected.
+async def presence(session: AsyncSession, appointment_ids: Collection[int]) -> dict[int, dict[int, bool]]:
+    """For each of these calls, its members right now (admitted, maybe reconnecting), each with
+    whether it is connected; a call without any maps to {}.
 
     The relay's hot path reads it through signaling/membership_cache.py, which every change of
-    room state here and in grace.py tells (`room_changed`).
+    room state here and in grace.py tells (`room_changed`), and which reads the rooms in use
+    again together, in one statement per PRESENCE_CHUNK of them.
     """
-    rows = await session.execute(
-        select(CallParticipant.id, CallParticipant.disconnected_at).where(
-            CallParticipant.appointment_id == appointment_id, CallParticipant.state == "admitted"
+    found: dict[int, dict[int, bool]] = {appointment_id: {} for appointment_id in appointment_ids}
+    ids = sorted(found)
+    for start in range(0, len(ids), PRESENCE_CHUNK):
+        rows = await session.execute(
+            select(CallParticipant.appointment_id, CallParticipant.id, CallParticipant.disconnected_at).where(
+                CallParticipant.appointment_id.in_(ids[start : start + PRESENCE_CHUNK]),
+                CallParticipant.state == "admitted",
+            )
         )
-    )
-    return {participant_id: dropped is None for participant_id, dropped in rows}
+        for appointment_id, participant_id, dropped in rows:
+            found[appointment_id][participant_id] = dropped is None
+    return found
 
 
 async def invite_interpreter(

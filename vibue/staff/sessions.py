@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -14,6 +15,7 @@ from vibue.core.references import token_hash
 from vibue.models import Staff, StaffSession
 
 COOKIE = "vibue_staff"
+DIGEST_CHUNK = 500  # sessions per statement in lasting(): inside SQLite's bound-parameter limit
 
 
 async def open_session(*, session: AsyncSession, staff: Staff, now: datetime, hours: int) -> str:
@@ -48,6 +50,23 @@ async def resolve_until(*, session: AsyncSession, digest: str, now: datetime) ->
     if row is None or row.expires_at <= now or not row.staff.active:
         return None
     return row.staff, row.expires_at
+
+
+async def lasting(*, session: AsyncSession, digests: Collection[str], now: datetime) -> dict[str, tuple[str, datetime]]:
+    """Of these sessions (by the cookie's hash), the ones that last, of active staff: the staff
+    member's role and the session's end. In one statement per DIGEST_CHUNK."""
+    found: dict[str, tuple[str, datetime]] = {}
+    hashes = sorted(set(digests))
+    for start in range(0, len(hashes), DIGEST_CHUNK):
+        rows = await session.execute(
+            select(StaffSession.token_hash, StaffSession.expires_at, Staff.role, Staff.active)
+            .join(Staff, Staff.id == StaffSession.staff_id)
+            .where(StaffSession.token_hash.in_(hashes[start : start + DIGEST_CHUNK]))
+        )
+        for digest, expires_at, role, active in rows:
+            if active and expires_at > now:  # compared here, as resolve_until does, not in SQL
+                found[digest] = (role, expires_at)
+    return found
 
 
 async def close_session(*, session: AsyncSession, token: str) -> None:
