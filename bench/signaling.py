@@ -58,6 +58,7 @@ PACED_SECONDS = 12.0
 FULL_RATE = 40.0
 FULL_ROUNDS = 400
 FULL_SECONDS = 12.0  # the phase stops after this even when rounds are left
+FULL_REPEATS = 3  # flat-out runs per side, taking turns with the other side
 REPLY_TIMEOUT = 5.0  # a round trip not back by then counts as lost and the pair goes on
 LIMIT_WINDOW = 2.5  # pause between phases: the rate limiter's 2 s window empties
 SDP_EVERY = 10  # every 10th round trip is an offer/answer, the others ICE candidates
@@ -367,16 +368,48 @@ async def exchange(
 @dataclass(frozen=True)
 class Figures:
     paced: Phase
-    full: Phase
+    full: Phase  # the median of the flat-out runs
+    full_runs: Sequence[Phase]
 
 
-async def measure(pairs: Sequence[Pair], server_cpu: Callable[[], float]) -> Figures:
-    await exchange(pairs, server_cpu, rounds=WARMUP_ROUNDS, rate=PACED_RATE, seconds=PACED_SECONDS)
-    await asyncio.sleep(LIMIT_WINDOW)
-    paced = await exchange(pairs, server_cpu, rounds=PACED_ROUNDS, rate=PACED_RATE, seconds=PACED_SECONDS)
-    await asyncio.sleep(LIMIT_WINDOW)
-    full = await exchange(pairs, server_cpu, rounds=FULL_ROUNDS, rate=FULL_RATE, seconds=FULL_SECONDS)
-    return Figures(paced, full)
+@dataclass(frozen=True)
+class Side:
+    """One server under test with its connected pairs."""
+
+    name: str
+    pairs: Sequence[Pair]
+    server_cpu: Callable[[], float]
+
+    async def phase(self, *, rounds: int, rate: float, seconds: float) -> Phase:
+        phase = await exchange(self.pairs, self.server_cpu, rounds=rounds, rate=rate, seconds=seconds)
+        await asyncio.sleep(LIMIT_WINDOW)  # the limiter's window empties before the next phase
+        return phase
+
+
+async def measure(vibue: Side, bare: Side) -> tuple[Figures, Figures]:
+    """Both servers run side by side; their phases take turns (V R, R V, V R …), so a slow spell
+    of the machine (other guests on the host, a CPU's clock) falls on both about equally, and each
+    side's flat-out figure is the median of FULL_REPEATS runs."""
+    for side in (vibue, bare):
+        await side.phase(rounds=WARMUP_ROUNDS, rate=PACED_RATE, seconds=PACED_SECONDS)
+    paced = {
+        side.name: await side.phase(rounds=PACED_ROUNDS, rate=PACED_RATE, seconds=PACED_SECONDS)
+        for side in (vibue, bare)
+    }
+    full: dict[str, list[Phase]] = {vibue.name: [], bare.name: []}
+    for repeat in range(FULL_REPEATS):
+        for side in (vibue, bare) if repeat % 2 == 0 else (bare, vibue):
+            full[side.name].append(await side.phase(rounds=FULL_ROUNDS, rate=FULL_RATE, seconds=FULL_SECONDS))
+
+    def figures(side: Side) -> Figures:
+        return Figures(paced[side.name], median_phase(full[side.name]), full[side.name])
+
+    return figures(vibue), figures(bare)
+
+
+def median_phase(runs: Sequence[Phase]) -> Phase:
+    """The run with the median server CPU per message (its other figures come with it)."""
+    return sorted(runs, key=lambda phase: phase.server_ms_per_message)[len(runs) // 2]
 
 
 @contextlib.asynccontextmanager
@@ -436,7 +469,8 @@ async def vibue_pair(base_url: str, rooms: Rooms, index: int, clerk: Endpoint, c
     return Pair(caller=clerk, callee=citizen, caller_to=int(room["me"]), callee_to=int(joined["room"]["me"]))
 
 
-async def bench_vibue(workdir: Path) -> Figures:
+@contextlib.asynccontextmanager
+async def vibue_side(workdir: Path) -> AsyncIterator[Side]:
     port = free_port()
     secret = secrets.token_urlsafe(48)
     database_url = f"sqlite+aiosqlite:///{workdir / 'vibue.sqlite3'}"
@@ -459,7 +493,7 @@ async def bench_vibue(workdir: Path) -> Figures:
             pairs = await asyncio.gather(
                 *(vibue_pair(served.base_url, rooms, i, ends[2 * i], ends[2 * i + 1]) for i in range(ROOMS))
             )
-            return await measure(pairs, lambda: cpu_seconds(served.process))
+            yield Side("ViBü", pairs, lambda: cpu_seconds(served.process))
 
 
 # --- the bare relay ---------------------------------------------------------------------------------
@@ -475,7 +509,8 @@ async def relay_pair(base_url: str, index: int, caller: Endpoint, callee: Endpoi
     return Pair(caller=caller, callee=callee, caller_to=2 * index + 2, callee_to=2 * index + 1)
 
 
-async def bench_relay(workdir: Path) -> Figures:
+@contextlib.asynccontextmanager
+async def relay_side(workdir: Path) -> AsyncIterator[Side]:
     port = free_port()
     env = child_env({"BENCH_PORT": str(port)})
     argv = [sys.executable, "-m", "bench.common", "relay"]
@@ -483,7 +518,7 @@ async def bench_relay(workdir: Path) -> Figures:
         pairs = await asyncio.gather(
             *(relay_pair(served.base_url, i, ends[2 * i], ends[2 * i + 1]) for i in range(ROOMS))
         )
-        return await measure(pairs, lambda: cpu_seconds(served.process))
+        yield Side("relay", pairs, lambda: cpu_seconds(served.process))
 
 
 # --- report -----------------------------------------------------------------------------------------
@@ -515,8 +550,11 @@ What is measured:
   flat out        up to {FULL_ROUNDS} round trips per room or {FULL_SECONDS:.0f} s, the next send as soon as the answer
                   is in, but at most {FULL_RATE:.0f} sends/s per connection, since ViBü allows 100 events per 2 s
                   per connection: {2 * FULL_RATE * ROOMS:.0f} messages/s offered at most
-Both sides first play {WARMUP_ROUNDS} unmeasured round trips per room, and pause {LIMIT_WINDOW} s between phases
-(the limiter's window empties). latency = one-way, from just before the sender's emit to the
+Both servers run side by side and take turns: each first plays {WARMUP_ROUNDS} unmeasured round trips per
+room, then its paced phase, then {FULL_REPEATS} flat-out runs each, alternating (ViBü, relay, relay, ViBü,
+…) so that a slow spell of the machine falls on both; the flat-out figures are each side's run with
+the median server CPU per message. Every phase is followed by a {LIMIT_WINDOW} s pause (the limiter's
+window empties). latency = one-way, from just before the sender's emit to the
 receiver's handler, both in this process (time.perf_counter_ns carried in the candidate's
 foundation and the SDP's o= line); msgs/s = relayed messages received per second of the phase;
 server CPU ms/msg = the server process's CPU time (user + system, /proc) over the phase ÷ messages.
@@ -563,8 +601,11 @@ def report(vibue: Figures, bare: Figures) -> str:
         )
     lines = [table(["measure", "ViBü", "bare relay", "ratio (ViBü cost ÷ relay)"], rows)]
     lines += goals(vibue, bare)
+    for side, figures in (("ViBü", vibue), ("relay", bare)):
+        runs = ", ".join(fmt(run.server_ms_per_message, 3) for run in figures.full_runs)
+        lines.append(f"  flat out, {side}: server CPU ms/msg of each run in turn: {runs}")
     for name, ours, theirs in groups:
-        for side, phase in (("ViBü", ours), ("relay", theirs)):
+        for side, phase in (("ViBü", ours), ("relay", theirs)):  # flat out: the median run
             load = phase.load
             lines.append(
                 f"  {name}, {side}: {load.ok} messages in {load.elapsed:.1f} s, other outcomes: {load.failures()}; "
@@ -609,8 +650,8 @@ async def run() -> int:
     with tempfile.TemporaryDirectory(prefix="vibue-bench-signaling-") as tmp:
         workdir = Path(tmp)
         try:
-            vibue = await bench_vibue(workdir)
-            bare = await bench_relay(workdir)
+            async with vibue_side(workdir) as ours, relay_side(workdir) as theirs:
+                vibue, bare = await measure(ours, theirs)
         except (ServerFailed, RuntimeError, TimeoutError, socketio.exceptions.SocketIOError) as exc:
             print(f"FAILED: {type(exc).__name__}: {exc}", flush=True)
             return 1
