@@ -46,6 +46,9 @@ async def serve(app: web.Application, settings: Settings) -> None:
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.port).start()
+        # What the start built (migrations, demo data, the PKI and sealer, compiled queries) lives
+        # as long as the process too: out of the collector's full passes as well (see main()).
+        gc.freeze()
         print(f"ViBü serves on http://{settings.host}:{settings.port} ({settings.mode} mode)", flush=True)
         await asyncio.Event().wait()
     finally:
