@@ -125,7 +125,8 @@ async def slots(request: web.Request, query: SlotsQuery) -> SlotsOut:
     window = booking_window(
         now=now, tz=tz, lead_minutes=settings.min_lead_minutes, horizon_days=settings.booking_horizon_days
     )
-    first_day = max(query.from_ or now.astimezone(tz).date(), now.astimezone(tz).date())
+    today = now.astimezone(tz).date()
+    first_day = max(query.from_ or today, today)
     async with request.app[SESSIONS]() as session:
         unit, concern, location = await catalog.resolve_offer(
             session=session, unit_id=query.unit, concern_id=query.concern, location_id=query.location
@@ -140,6 +141,7 @@ async def slots(request: web.Request, query: SlotsQuery) -> SlotsOut:
         )
     return SlotsOut(
         timezone=settings.timezone,
+        today=today,
         next_free=SlotOut(start=upcoming.start, end=upcoming.end) if upcoming else None,
         days=[
             DayOut(date=day, open=day not in closed, slots=[SlotOut(start=s.start, end=s.end) for s in found])

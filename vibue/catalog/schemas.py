@@ -75,6 +75,10 @@ class DayOut(BaseModel):
 
 class SlotsOut(BaseModel):
     timezone: str
+    today: date = Field(
+        description="Today in the office's time zone by the server's clock: no page starts earlier. "
+        "Pages use it, not the device's clock, which may be off."
+    )
     next_free: SlotOut | None
     days: list[DayOut]
     horizon_end: date

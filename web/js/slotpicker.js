@@ -5,7 +5,7 @@ import { h } from './dom.js';
 import { errorMessage } from './forms.js';
 import { t } from './i18n.js';
 import {
-  addDays, zoneDate, formatDateTime, formatClock, formatDay, formatDayShort, todayInZone,
+  addDays, zoneDate, formatDateTime, formatClock, formatDay, formatDayShort,
 } from './format.js';
 
 const PAGE_DAYS = 7;
@@ -28,8 +28,10 @@ export class SlotPicker {
     this.onPage = onPage;
     this.selectedStart = selectedStart;
     this.idPrefix = idPrefix;
-    this.today = todayInZone();
-    this.from = from && from >= this.today ? from : this.today;
+    // The office's today comes with every page (the server's clock, not this device's, which
+    // may be off); until the first page, the kept page or the server's choice.
+    this.today = null;
+    this.from = from;
     this.data = null;
     this.day = selectedStart ? zoneDate(new Date(selectedStart)) : null;
     this.requestNo = 0;
@@ -65,7 +67,7 @@ export class SlotPicker {
   /** Load the page starting at `from` (defaults to the current page). */
   async load(from = this.from) {
     const no = ++this.requestNo;
-    this.from = from < this.today ? this.today : from;
+    this.from = this.today && from && from < this.today ? this.today : from;
     this.root.setAttribute('aria-busy', 'true');
     this.status.textContent = t('slots.loading');
     this.alert.textContent = '';
@@ -73,6 +75,8 @@ export class SlotPicker {
       const data = await this.fetchPage(this.from, PAGE_DAYS);
       if (no !== this.requestNo) return; // a newer request won
       this.data = data;
+      this.today = data.today;
+      this.from = data.days.length ? data.days[0].date : data.today; // the server starts no page before its today
       this.onPage(this.from);
       this.pickDay();
       this.checkKeptChoice();
@@ -119,7 +123,7 @@ export class SlotPicker {
   async page(direction) {
     const days = this.days();
     if (direction < 0) {
-      if (this.from <= this.today) return;
+      if (!this.today || this.from <= this.today) return;
       const target = addDays(this.from, -PAGE_DAYS);
       await this.load(target < this.today ? this.today : target);
     } else {
