@@ -35,11 +35,13 @@ async def citizen_state(pg_url: str, participant_id: int) -> str:
 async def test_a_killed_process_is_noticed_its_participant_resumes_elsewhere_or_waits_again(
     pg_url: str,
     tmp_path: Path,
+    development_pki: Path,
 ) -> None:
     await require_redis()
     channel = f"vibue-test-{uuid.uuid4().hex[:8]}"
-    doomed, doomed_url = await spawn(pg_url, tmp_path / "var0", channel, VIBUE_RECONNECT_GRACE_SECONDS=GRACE)
-    survivor, survivor_url = await spawn(pg_url, tmp_path / "var1", channel, VIBUE_RECONNECT_GRACE_SECONDS=GRACE)
+    grace = {"VIBUE_RECONNECT_GRACE_SECONDS": GRACE}
+    doomed, doomed_url = await spawn(pg_url, tmp_path / "var0", channel, development_pki, **grace)
+    survivor, survivor_url = await spawn(pg_url, tmp_path / "var1", channel, development_pki, **grace)
     processes = [doomed, survivor]
     appointment_id, join_token, cookie = await checked_in_citizen(pg_url)
     clerk, citizen, back, third = Peer(), Peer(), Peer(), Peer()
@@ -73,7 +75,7 @@ async def test_a_killed_process_is_noticed_its_participant_resumes_elsewhere_or_
         assert (await clerk.next("signal", seconds=5))["from"] == citizen_id
 
         # A third connection on a new process takes over: the survivor closes the second one.
-        doomed, doomed_url = await spawn(pg_url, tmp_path / "var2", channel, VIBUE_RECONNECT_GRACE_SECONDS=GRACE)
+        doomed, doomed_url = await spawn(pg_url, tmp_path / "var2", channel, development_pki, **grace)
         processes.append(doomed)
         await third.connect(doomed_url, join_token=join_token)
         assert (await third.next("admitted"))["resumed"] is True

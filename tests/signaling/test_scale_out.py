@@ -24,9 +24,10 @@ from bench.common import add_checked_in_citizens
 from signaling.membership_cache import STALE_SECONDS
 from tests import databases
 from tests.calls import Peer
-from tests.helpers import post_json
+from tests.helpers import post_json, with_development_pki
 from vibue.core.db import make_engine, make_sessionmaker
 from vibue.core.paths import ROOT
+from vibue.core.settings import Settings
 from vibue.models import Staff
 from vibue.staff import sessions as staff_sessions
 
@@ -60,8 +61,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def spawn(pg_url: str, data_dir: Path, channel: str, **env_extra: str) -> tuple[asyncio.subprocess.Process, str]:
-    """One server process (`run.py`) on the shared database and Redis channel, once healthy."""
+async def spawn(
+    pg_url: str, data_dir: Path, channel: str, pki: Path, **env_extra: str
+) -> tuple[asyncio.subprocess.Process, str]:
+    """One server process (`run.py`) on the shared database and Redis channel, once healthy.
+
+    With the session's development PKI (the `development_pki` fixture) and its documents sealed in
+    threads: a new PKI and two spawned seal workers cost each start seconds of CPU that these
+    tests, which issue no document, would only wait for."""
+    with_development_pki(Settings(data_dir=str(data_dir)), pki)
     port = free_port()
     env = {
         **os.environ,
@@ -76,6 +84,7 @@ async def spawn(pg_url: str, data_dir: Path, channel: str, **env_extra: str) -> 
         "VIBUE_SECRET_KEY": SECRET,
         "VIBUE_RETENTION_INTERVAL_HOURS": "0",
         "VIBUE_LOG_LEVEL": "WARNING",
+        "VIBUE_SEAL_WORKERS": "0",
         **env_extra,
     }
     process = await asyncio.create_subprocess_exec(
@@ -108,12 +117,12 @@ async def require_redis() -> None:
 
 
 @pytest.fixture
-async def two_servers(pg_url: str, tmp_path: Path) -> AsyncIterator[list[str]]:
+async def two_servers(pg_url: str, tmp_path: Path, development_pki: Path) -> AsyncIterator[list[str]]:
     await require_redis()
     channel = f"vibue-test-{uuid.uuid4().hex[:8]}"
     processes, urls = [], []
     for n in range(2):  # one after the other: the first migrates and seeds
-        process, url = await spawn(pg_url, tmp_path / f"var{n}", channel)
+        process, url = await spawn(pg_url, tmp_path / f"var{n}", channel, development_pki)
         processes.append(process)
         urls.append(url)
     try:
