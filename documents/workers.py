@@ -8,7 +8,8 @@ processes the loop only pickles fields and facts in and a PDF out.
 Each worker process opens its own Sealer once, in the pool's initializer: the key is parsed once
 per process and reused for every document (a PKCS#11 token gets a session per process, which is
 what python-pkcs11 needs anyway). Workers are spawned, never forked: a fork of a process with an
-event loop and threads can inherit a held lock.
+event loop and threads can inherit a held lock. They run at a lower priority than the app, so a
+busy worker does not keep the event loop waiting for a core either.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,12 +33,16 @@ from vibue.core.settings import Settings, SettingsError
 from vibue.issued.ports import IssueFacts, SealedDocument
 
 T = TypeVar("T")
+WORKER_NICENESS = 10  # os.nice() increment: at 10 a worker weighs a tenth of the app's process
 _sealer: Sealer | None = None  # the worker process's own, set by _start
 
 
 def _start(settings: Settings) -> None:
     """The pool's initializer: runs once in each worker process."""
     global _sealer
+    # Below the app's priority: when documents and calls want the same cores, the event loop gets
+    # the CPU the moment it wakes (a document may take a few ms longer; a call's messages do not).
+    os.nice(WORKER_NICENESS)
     _sealer = Sealer.open(settings)
     # Closed when the worker exits (multiprocessing runs these finalizers; it skips atexit).
     Finalize(_sealer, _sealer.close, exitpriority=10)

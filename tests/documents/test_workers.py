@@ -8,12 +8,14 @@ survives a pickle on its own), a preview as the PDF.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from documents.factory import Factory, start
+from documents.workers import WORKER_NICENESS
 from tests.documents.checks import settings_for
 from tests.documents.samples import FACTS, FIELDS
 from tests.documents.test_sealing import closed_port
@@ -42,3 +44,10 @@ async def test_what_crosses_the_process_boundary_arrives_whole(factory: Factory)
     with pytest.raises(SealUnavailable) as raised:
         await factory.issue("meldebescheinigung", fields, FACTS)
     assert raised.value.status == 503 and raised.value.retry_after == 30
+
+
+async def test_workers_run_below_the_apps_priority(factory: Factory) -> None:
+    assert factory.workers is not None
+    # os.nice(0) changes nothing and answers the niceness of the process it runs in.
+    theirs = await asyncio.get_running_loop().run_in_executor(factory.workers.pool, os.nice, 0)
+    assert theirs == min(os.nice(0) + WORKER_NICENESS, 19)
