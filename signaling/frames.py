@@ -38,8 +38,9 @@ LOG_EVERY_SECONDS = 60.0
 # character of every text frame engine.io can decode.
 ENGINEIO_TYPES = frozenset("0123456")
 
-# (event name, socket id) -> the acknowledgement; counts against the budget (gate.unknown, gate.too_large).
-Unknown = Callable[[str, str], Awaitable[dict[str, Any]]]
+# (event name, socket id) -> the acknowledgement of an event refused as it arrived (unknown, too
+# large); it counts against the budget (gate.unknown, gate.too_large).
+Refusal = Callable[[str, str], Awaitable[dict[str, Any]]]
 # socket id -> the acknowledgement of an event whose payload could not be decoded.
 Undecodable = Callable[[str], Awaitable[dict[str, Any]]]
 
@@ -52,8 +53,8 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # python-socke
         *,
         limiter: Callable[[], RateLimiter],
         budget: tuple[int, float],
-        unknown: Unknown,
-        too_large: Unknown,
+        unknown: Refusal,
+        too_large: Refusal,
         undecodable: Undecodable,
         monotonic: Callable[[], float] = time.monotonic,
         **kwargs: Any,

@@ -20,6 +20,7 @@ from signaling.membership_cache import room_changed
 from signaling.replies import Identity, Participant, Room, Waiting
 from vibue.booking.lifecycle import OUTCOME_STATUS, transition
 from vibue.core.audit import record
+from vibue.core.db import in_lists
 from vibue.core.errors import Conflict, Forbidden, NotFound
 from vibue.core.i18n import localized
 from vibue.models import Appointment, CallParticipant, Capacity, Staff
@@ -28,9 +29,6 @@ from vibue.video import interpreters
 from vibue.video.identity_codes import CALL_STATUSES, is_open
 
 CALL_ROLES = ("clerk", "admin")
-# Calls per statement when the membership copies are read again together: well inside every
-# SQLite build's limit on bound parameters (999 in old ones).
-PRESENCE_CHUNK = 500
 
 
 async def _appointment(session: AsyncSession, appointment_id: int, *, lock: bool = False) -> Appointment:
@@ -283,14 +281,13 @@ async def presence(session: AsyncSession, appointment_ids: Collection[int]) -> d
 
     The relay's hot path reads it through signaling/membership_cache.py, which every change of
     room state here and in grace.py tells (`room_changed`), and which reads the rooms in use
-    again together, in one statement per PRESENCE_CHUNK of them.
+    again together, in one statement per IN_LIST_LIMIT of them.
     """
     found: dict[int, dict[int, bool]] = {appointment_id: {} for appointment_id in appointment_ids}
-    ids = sorted(found)
-    for start in range(0, len(ids), PRESENCE_CHUNK):
+    for ids in in_lists(found):
         rows = await session.execute(
             select(CallParticipant.appointment_id, CallParticipant.id, CallParticipant.disconnected_at).where(
-                CallParticipant.appointment_id.in_(ids[start : start + PRESENCE_CHUNK]),
+                CallParticipant.appointment_id.in_(ids),
                 CallParticipant.state == "admitted",
             )
         )

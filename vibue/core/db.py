@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -17,6 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from vibue.core.errors import DomainError
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+# Values per `IN (...)` list: well inside every SQLite build's limit on bound parameters (999 in old ones).
+IN_LIST_LIMIT = 500
+V = TypeVar("V", int, str)
+
+
+def in_lists(values: Iterable[V]) -> Iterator[list[V]]:
+    """`values` without repeats, sorted, in lists of at most IN_LIST_LIMIT: one statement each."""
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), IN_LIST_LIMIT):
+        yield ordered[start : start + IN_LIST_LIMIT]
 
 
 def is_sqlite(url: str) -> bool:

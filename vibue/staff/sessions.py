@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from vibue.core import after_commit
+from vibue.core.db import in_lists
 from vibue.core.references import token_hash
 from vibue.models import Staff, StaffSession
 
 COOKIE = "vibue_staff"
-DIGEST_CHUNK = 500  # sessions per statement in lasting(): inside SQLite's bound-parameter limit
 
 
 async def open_session(*, session: AsyncSession, staff: Staff, now: datetime, hours: int) -> str:
@@ -38,35 +38,31 @@ async def resolve(*, session: AsyncSession, token: str, now: datetime) -> Staff 
 
 async def resolve_digest(*, session: AsyncSession, digest: str, now: datetime) -> Staff | None:
     """As resolve(), from the cookie's hash (what a long-lived socket keeps instead of the cookie)."""
-    found = await resolve_until(session=session, digest=digest, now=now)
-    return found[0] if found else None
-
-
-async def resolve_until(*, session: AsyncSession, digest: str, now: datetime) -> tuple[Staff, datetime] | None:
-    """As resolve_digest(), with the moment the session expires."""
     row = await session.scalar(
         select(StaffSession).options(joinedload(StaffSession.staff)).where(StaffSession.token_hash == digest)
     )
-    if row is None or row.expires_at <= now or not row.staff.active:
-        return None
-    return row.staff, row.expires_at
+    return row.staff if row is not None and _lasts(row.expires_at, row.staff.active, now) else None
 
 
 async def lasting(*, session: AsyncSession, digests: Collection[str], now: datetime) -> dict[str, tuple[str, datetime]]:
     """Of these sessions (by the cookie's hash), the ones that last, of active staff: the staff
-    member's role and the session's end. In one statement per DIGEST_CHUNK."""
+    member's role and the session's end. In one statement per IN_LIST_LIMIT."""
     found: dict[str, tuple[str, datetime]] = {}
-    hashes = sorted(set(digests))
-    for start in range(0, len(hashes), DIGEST_CHUNK):
+    for hashes in in_lists(digests):
         rows = await session.execute(
             select(StaffSession.token_hash, StaffSession.expires_at, Staff.role, Staff.active)
             .join(Staff, Staff.id == StaffSession.staff_id)
-            .where(StaffSession.token_hash.in_(hashes[start : start + DIGEST_CHUNK]))
+            .where(StaffSession.token_hash.in_(hashes))
         )
         for digest, expires_at, role, active in rows:
-            if active and expires_at > now:  # compared here, as resolve_until does, not in SQL
+            if _lasts(expires_at, active, now):
                 found[digest] = (role, expires_at)
     return found
+
+
+def _lasts(expires_at: datetime, active: bool, now: datetime) -> bool:
+    # Compared in Python, not in SQL: SQLite keeps the times as text.
+    return active and expires_at > now
 
 
 async def close_session(*, session: AsyncSession, token: str) -> None:
